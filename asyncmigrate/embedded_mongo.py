@@ -1,0 +1,166 @@
+"""The embedded MongoDB wire server: mongoeco, run as a child process on 127.0.0.1.
+
+The demo and the tests talk to it with the real Motor and PyMongo clients, over the real
+wire protocol. ``MONGODB_URI`` in the environment replaces it with a real MongoDB::
+
+    with database_uri() as uri:          # MONGODB_URI, or a fresh embedded server
+        client = pymongo.AsyncMongoClient(uri)
+
+Run by hand: ``python -m asyncmigrate.embedded_mongo [--port N] [--sqlite FILE]``; it prints
+``READY <uri>`` once it accepts connections and stops on SIGINT, SIGTERM or when its standard
+input closes (so it never outlives the process that started it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+__all__ = ["EmbeddedMongo", "EmbeddedMongoError", "database_uri"]
+
+READY = "READY "
+
+
+class EmbeddedMongoError(RuntimeError):
+    """The embedded server could not be started (mongoeco missing, port taken, ...)."""
+
+
+class EmbeddedMongo:
+    """A mongoeco wire server in a child process.
+
+    ``sqlite`` keeps the data in that file, so that :meth:`restart` (or a new server on the
+    same file) finds it again; without it the data lives in memory and dies with the process.
+    After a restart the server listens on the same port, so connected clients reconnect.
+    """
+
+    def __init__(self, *, sqlite: str | os.PathLike[str] | None = None, port: int = 0) -> None:
+        self.sqlite = Path(sqlite) if sqlite is not None else None
+        self.port = port
+        self.uri: str | None = None
+        self._proc: subprocess.Popen[str] | None = None
+
+    def start(self, timeout: float = 15.0) -> str:
+        if self._proc is not None:
+            raise EmbeddedMongoError("the embedded server is already running")
+        cmd = [sys.executable, "-m", "asyncmigrate.embedded_mongo", "--port", str(self.port)]
+        if self.sqlite is not None:
+            cmd += ["--sqlite", str(self.sqlite)]
+        proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        line = _readline_with_timeout(proc, timeout)
+        if not line.startswith(READY):
+            proc.kill()
+            _, err = proc.communicate()
+            raise EmbeddedMongoError(
+                f"the embedded MongoDB server did not start: {(line + err).strip() or 'no output'}"
+            )
+        self._proc = proc
+        self.uri = line[len(READY) :].strip()
+        self.port = int(self.uri.split(":")[2].split("/")[0])
+        return self.uri
+
+    def stop(self, timeout: float = 10.0) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        proc.terminate()
+        try:
+            proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+
+    def restart(self) -> str:
+        """Stop and start again on the same port (and the same SQLite file, if any)."""
+        self.stop()
+        return self.start()
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def __enter__(self) -> EmbeddedMongo:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def _readline_with_timeout(proc: subprocess.Popen[str], timeout: float) -> str:
+    result: list[str] = []
+    assert proc.stdout is not None
+    stdout = proc.stdout
+    reader = threading.Thread(target=lambda: result.append(stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    if not result:
+        proc.kill()
+        raise EmbeddedMongoError(f"the embedded MongoDB server was not ready after {timeout}s")
+    return result[0]
+
+
+@contextlib.contextmanager
+def database_uri(*, sqlite: str | os.PathLike[str] | None = None) -> Iterator[str]:
+    """Yield ``MONGODB_URI`` if it is set, else the URI of a fresh embedded server."""
+    uri = os.environ.get("MONGODB_URI")
+    if uri:
+        yield uri
+        return
+    with EmbeddedMongo(sqlite=sqlite) as server:
+        assert server.uri is not None
+        yield server.uri
+
+
+async def _serve(port: int, sqlite: str | None) -> None:
+    try:
+        from mongoeco.engines import SQLiteEngine
+        from mongoeco.wire import AsyncMongoEcoProxyServer
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise SystemExit(
+            "mongoeco is not installed: pip install 'asyncmigrate[apps]' "
+            "(mongoeco[wire] needs Python 3.13), or set MONGODB_URI to a real MongoDB"
+        ) from exc
+
+    engine = SQLiteEngine(sqlite) if sqlite else None
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    # Standard input closing means the parent is gone: stop with it.
+    loop.add_reader(sys.stdin.fileno(), lambda: stop.set() if not sys.stdin.read(1) else None)
+    server = AsyncMongoEcoProxyServer(engine=engine, host="127.0.0.1", port=port)
+    try:
+        address = await server.start()
+    except OSError as exc:
+        raise SystemExit(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from exc
+    print(READY + address.uri, flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await server.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m asyncmigrate.embedded_mongo")
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free)")
+    parser.add_argument("--sqlite", help="keep the data in this SQLite file (default: memory)")
+    args = parser.parse_args(argv)
+    asyncio.run(_serve(args.port, args.sqlite))
+
+
+if __name__ == "__main__":
+    main()

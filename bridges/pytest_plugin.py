@@ -1,0 +1,1 @@
+"""pytest plugin of bridges (placeholder until the plugin lands)."""
