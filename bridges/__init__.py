@@ -1,3 +1,22 @@
-"""bridges: Twisted, Tornado and native coroutines on one asyncio loop."""
+"""bridges: Twisted, Tornado and native coroutines on one asyncio loop.
 
-__all__: list[str] = []
+Importing this package has no side effect on Twisted's reactor; `install_reactor` (or `run`)
+installs Twisted's asyncio reactor on the loop.
+"""
+
+from bridges._convert import async_api, deferred_api, deferred_coroutine, to_deferred, to_future
+from bridges._exceptions import ReactorMismatchError
+from bridges._reactor import install_reactor, run
+from bridges._threads import call_from_thread
+
+__all__ = [
+    "ReactorMismatchError",
+    "async_api",
+    "call_from_thread",
+    "deferred_api",
+    "deferred_coroutine",
+    "install_reactor",
+    "run",
+    "to_deferred",
+    "to_future",
+]
