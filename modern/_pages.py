@@ -73,9 +73,12 @@ ERROR_TITLES = {
 }
 
 
-def error_page(status: int) -> str:
-    """The HTML error page: it says the status and nothing about the error's details."""
-    title = f"{status} {ERROR_TITLES.get(status, 'Error')}"
+def error_page(status: int, reason: str) -> str:
+    """The HTML error page: it says the status and nothing about the error's details.
+
+    ``reason`` (the status line's phrase) titles a status the contract does not list.
+    """
+    title = f"{status} {ERROR_TITLES.get(status, reason)}"
     return (
         "<!DOCTYPE html>\n"
         "<html>\n"

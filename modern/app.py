@@ -96,7 +96,7 @@ class BaseHandler(tornado.web.RequestHandler):
             super().log_exception(typ, value, tb)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
-        self.finish(_pages.error_page(status_code))
+        self.finish(_pages.error_page(status_code, self._reason))
 
 
 class MessagesHandler(BaseHandler):
@@ -112,13 +112,17 @@ class ComposeHandler(BaseHandler):
         self.finish(_pages.COMPOSE_FORM)
 
     async def post(self) -> None:
-        tornado.httputil.parse_body_arguments(
-            self.request.headers.get("Content-Type", ""),
-            self.body,
-            self.request.body_arguments,
-            self.request.files,
-            self.request.headers,
-        )
+        # A streamed body is not parsed by Tornado: do what it would have done.
+        try:
+            tornado.httputil.parse_body_arguments(
+                self.request.headers.get("Content-Type", ""),
+                self.body,
+                self.request.body_arguments,
+                self.request.files,
+                self.request.headers,
+            )
+        except Exception:
+            raise tornado.web.HTTPError(400) from None
         text = self.get_body_argument("msg", default="")
         if not text:  # get_body_argument strips
             raise tornado.web.HTTPError(400)
@@ -162,6 +166,7 @@ def _parse_ids(body: bytes) -> list[ObjectId]:
 
 class _NotFoundHandler(BaseHandler):
     def prepare(self) -> None:
+        super().prepare()  # the body limit first, as on every route
         raise tornado.web.HTTPError(404)
 
 
