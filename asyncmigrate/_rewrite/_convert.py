@@ -1,0 +1,491 @@
+"""Turn one generator-based coroutine into ``async def``: the part shared by every framework.
+
+The framework rules (:class:`Rules`, in ``_tornado.py`` and ``_twisted.py``) say which decorator
+marks a candidate, what replaces it, how a yielded value is awaited and which exception carries a
+return value. This module walks the function's own scope (nested functions, lambdas and classes
+are their own business), applies them, and collects traps. A *blocking* trap leaves the whole
+function as it was: a function is either fully converted (no ``yield`` left, so it can never turn
+into an async generator) or untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import libcst as cst
+
+from asyncmigrate._rewrite._result import Converted, Trap
+from asyncmigrate._rewrite._unit import Unit
+
+#: A yield rule returns the expression to await, or None after recording a blocking trap.
+YieldRule = Callable[
+    ["FunctionConverter", cst.Yield, "cst.BaseExpression | None"], "cst.BaseExpression | None"
+]
+
+
+@dataclass(frozen=True)
+class Rules:
+    conversion: str
+    framework: str
+    #: Qualified names of the decorators that mark a candidate.
+    decorators: frozenset[str]
+    #: None: remove the decorator; else the qualified name of its replacement.
+    replacement: str | None
+    keep_decorator: bool
+    needs_generator: bool
+    #: ``tornado.gen.Return``: ``raise Return(v)`` becomes ``return v``.
+    return_exception: str | None
+    #: ``twisted.internet.defer.returnValue``: ``returnValue(v)`` becomes ``return v``.
+    return_function: str | None
+    #: Handler types (``bare`` for ``except:``) that would have caught the return.
+    swallowers: frozenset[str]
+    swallow_reason: str
+    convert_yield: YieldRule
+    #: Called for every call in the function's own scope (``addCallbacks`` notes, ``gen.Task``).
+    on_call: Callable[[FunctionConverter, cst.Call, cst.Call], cst.BaseExpression] | None = None
+
+
+PRIMARY = (
+    cst.Name,
+    cst.Attribute,
+    cst.Call,
+    cst.Subscript,
+    cst.List,
+    cst.Dict,
+    cst.Set,
+    cst.ListComp,
+    cst.DictComp,
+    cst.SetComp,
+    cst.GeneratorExp,
+    cst.SimpleString,
+    cst.ConcatenatedString,
+    cst.FormattedString,
+    cst.Integer,
+    cst.Float,
+    cst.Imaginary,
+    cst.Ellipsis,
+)
+
+
+def parenthesized(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """``expr`` as it may follow ``await``: a primary, else wrapped in parentheses."""
+    if expr.lpar or isinstance(expr, PRIMARY):
+        return expr
+    return expr.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+
+
+def handler_kinds(
+    unit: Unit, handlers: Sequence[cst.ExceptHandler | cst.ExceptStarHandler]
+) -> frozenset[str]:
+    kinds: set[str] = set()
+    for handler in handlers:
+        if handler.type is None:
+            kinds.add("bare")
+            continue
+        types = (
+            [el.value for el in handler.type.elements]
+            if isinstance(handler.type, cst.Tuple)
+            else [handler.type]
+        )
+        for node in types:
+            qualified = unit.names.qualified(node)
+            if qualified:
+                kinds.add(qualified)
+            if isinstance(node, cst.Name):
+                kinds.add(node.value)
+    return frozenset(kinds)
+
+
+class _OwnScope(cst.CSTVisitor):
+    """Yields and return calls in a scope, not in the scopes nested in it."""
+
+    def __init__(self, unit: Unit, return_names: tuple[str, ...]) -> None:
+        self.unit = unit
+        self.return_names = return_names
+        self.yields: list[cst.Yield] = []
+        self.returns: list[cst.CSTNode] = []
+        self._root = True
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        if self._root:
+            self._root = False
+            return True
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        if self._root:
+            self._root = False
+            return True
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        self.yields.append(node)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.return_names and self.unit.names.is_(node.func, *self.return_names):
+            self.returns.append(node)
+
+
+class _Assignments(cst.CSTVisitor):
+    """What each local name is bound to: ``container`` (list/dict), ``submit`` (an executor's
+    concurrent Future) or ``other``; used to judge ``yield name``."""
+
+    def __init__(self) -> None:
+        self.kinds: dict[str, set[str]] = {}
+        self._root = True
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        if self._root:
+            self._root = False
+            return True
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def _bind(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
+        if isinstance(target, cst.Name):
+            self.kinds.setdefault(target.value, set()).add(value_kind(value))
+        elif isinstance(target, cst.Tuple | cst.List):
+            for element in target.elements:
+                self._bind(element.value, None)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._bind(target.target, node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._bind(node.target, node.value)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._bind(node.target, node.value)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._bind(node.target, None)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.attr.value in {"append", "extend", "insert"}
+        ):
+            self.kinds.setdefault(func.value.value, set()).add("container")
+
+
+def value_kind(value: cst.BaseExpression | None) -> str:
+    if isinstance(value, cst.List | cst.Dict | cst.ListComp | cst.DictComp):
+        return "container"
+    if isinstance(value, cst.Call):
+        func = value.func
+        if isinstance(func, cst.Name) and func.value in {"list", "dict"}:
+            return "container"
+        if isinstance(func, cst.Attribute) and func.attr.value == "submit":
+            return "submit"
+    return "other"
+
+
+class FunctionConverter(cst.CSTTransformer):
+    """Converts the own scope of one function; nested scopes go back to the module converter."""
+
+    def __init__(
+        self, unit: Unit, rules: Rules, fn: cst.FunctionDef, outer: ModuleConverter
+    ) -> None:
+        self.unit = unit
+        self.rules = rules
+        self.fn = fn
+        self.outer = outer
+        self.blocking = False
+        self.yield_count = 0
+        self.yield_depth = 0
+        self.local_traps: list[tuple[int, str, str, bool]] = []
+        self.nested: dict[int, cst.CSTNode] = {}
+        self._protected: dict[int, frozenset[str]] = {}
+        self._catching: list[frozenset[str]] = []
+        self._statement_calls: set[int] = set()
+        assignments = _Assignments()
+        fn.visit(assignments)
+        self.bound = assignments.kinds
+        self._return_names = tuple(n for n in (rules.return_function, rules.return_exception) if n)
+
+    # -- traps ---------------------------------------------------------------------------
+
+    def trap(self, node: cst.CSTNode, trap_id: str, reason: str, *, blocking: bool) -> None:
+        self.local_traps.append((self.unit.line(node), trap_id, reason, blocking))
+        if blocking:
+            self.blocking = True
+
+    def finish(self, converted: bool) -> None:
+        for line, trap_id, reason, blocking in self.local_traps:
+            self.unit.traps.append(
+                Trap(self.unit.path, line, trap_id, reason, converted and not blocking)
+            )
+
+    # -- nested scopes -------------------------------------------------------------------
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.CSTNode:
+        if self.outer.candidate(original) is None:
+            self._check_nested(original, "a nested function")
+        result = original.visit(self.outer)
+        self.nested[id(original)] = result
+        return result
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.CSTNode:
+        result = original.visit(self.outer)
+        self.nested[id(original)] = result
+        return result
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        self._check_nested(node, "a lambda")
+        return False
+
+    def _check_nested(self, node: cst.FunctionDef | cst.Lambda, what: str) -> None:
+        scope = _OwnScope(self.unit, self._return_names)
+        node.visit(scope)
+        if scope.yields:
+            self.trap(
+                scope.yields[0],
+                "yield-nested",
+                f"`yield` inside {what} makes that one a generator, not part of this coroutine",
+                blocking=True,
+            )
+        for call in scope.returns:
+            self.trap(
+                call,
+                "return-nested",
+                f"the return value is raised from {what}: as `return` it would leave only "
+                "that one, not this coroutine",
+                blocking=True,
+            )
+
+    # -- try blocks: would the return exception have been caught? -------------------------
+
+    def visit_Try(self, node: cst.Try) -> None:
+        self._protected[id(node.body)] = handler_kinds(self.unit, node.handlers)
+
+    def visit_TryStar(self, node: cst.TryStar) -> None:
+        self._protected[id(node.body)] = handler_kinds(self.unit, node.handlers)
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        kinds = self._protected.get(id(node))
+        if kinds is not None:
+            self._catching.append(kinds)
+
+    def leave_IndentedBlock(
+        self, original: cst.IndentedBlock, updated: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        if id(original) in self._protected:
+            self._catching.pop()
+        return updated
+
+    def _swallowed(self) -> frozenset[str]:
+        caught: set[str] = set()
+        for kinds in self._catching:
+            caught |= kinds & self.rules.swallowers
+        return frozenset(caught)
+
+    # -- yields ----------------------------------------------------------------------------
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        self.yield_count += 1
+        self.yield_depth += 1
+
+    def leave_Yield(self, original: cst.Yield, updated: cst.Yield) -> cst.BaseExpression:
+        self.yield_depth -= 1
+        if isinstance(updated.value, cst.From):
+            self.trap(
+                original,
+                "yield-from",
+                "`yield from` delegates to a generator; `await` needs an awaitable",
+                blocking=True,
+            )
+            return updated
+        value = updated.value
+        awaited = self.rules.convert_yield(self, original, value)
+        if awaited is None:
+            return updated
+        final = parenthesized(awaited)
+        space = updated.whitespace_after_yield
+        if (
+            value is None
+            or awaited is not value
+            or not isinstance(space, cst.SimpleWhitespace)
+            or (not space.value and not final.lpar)
+        ):
+            space = cst.SimpleWhitespace(" ")
+        return cst.Await(
+            expression=final,
+            lpar=updated.lpar,
+            rpar=updated.rpar,
+            whitespace_after_await=space,
+        )
+
+    # -- returns ---------------------------------------------------------------------------
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        self._statement_calls.add(id(node.value))
+
+    def leave_Raise(self, original: cst.Raise, updated: cst.Raise) -> cst.BaseSmallStatement:
+        exc = original.exc
+        name = self.rules.return_exception
+        if name is None or exc is None:
+            return updated
+        if not (self.unit.names.is_(exc, name) or self.unit.names.called(exc, name)):
+            return updated
+        caught = self._swallowed()
+        if caught:
+            self.trap(
+                original,
+                "return-swallowed",
+                self.rules.swallow_reason.format(", ".join(sorted(caught))),
+                blocking=True,
+            )
+            return updated
+        value = None
+        if isinstance(updated.exc, cst.Call) and updated.exc.args:
+            value = updated.exc.args[0].value
+        return cst.Return(value=value, semicolon=updated.semicolon)
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        name = self.rules.return_function
+        if name is not None and self.unit.names.is_(original.func, name):
+            if id(original) not in self._statement_calls:
+                self.trap(
+                    original,
+                    "return-misplaced",
+                    "`returnValue(...)` inside an expression cannot become `return`",
+                    blocking=True,
+                )
+            return updated
+        if self.rules.on_call is not None:
+            return self.rules.on_call(self, original, updated)
+        return updated
+
+    def leave_Expr(self, original: cst.Expr, updated: cst.Expr) -> cst.BaseSmallStatement:
+        name = self.rules.return_function
+        call = original.value
+        if name is None or not self.unit.names.called(call, name):
+            return updated
+        caught = self._swallowed()
+        if caught:
+            self.trap(
+                original,
+                "return-swallowed",
+                self.rules.swallow_reason.format(", ".join(sorted(caught))),
+                blocking=True,
+            )
+            return updated
+        assert isinstance(updated.value, cst.Call)
+        args = updated.value.args
+        value = args[0].value if args else None
+        return cst.Return(value=value, semicolon=updated.semicolon)
+
+
+class _ReplaceNested(cst.CSTTransformer):
+    """Put the already-converted nested scopes into a function left unchanged otherwise."""
+
+    def __init__(self, nested: dict[int, cst.CSTNode]) -> None:
+        self.nested = nested
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.CSTNode:
+        return self.nested.get(id(original), updated)  # type: ignore[return-value]
+
+    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.CSTNode:
+        return self.nested.get(id(original), updated)  # type: ignore[return-value]
+
+
+class ModuleConverter(cst.CSTTransformer):
+    """Finds the candidate functions of a module and converts each with its framework rules."""
+
+    def __init__(self, unit: Unit, rules: Sequence[Rules]) -> None:
+        self.unit = unit
+        self.rules = [r for r in rules if r.conversion in unit.selected]
+
+    def candidate(self, fn: cst.FunctionDef) -> tuple[Rules, int] | None:
+        for index, decorator in enumerate(fn.decorators):
+            expr = decorator.decorator
+            if isinstance(expr, cst.Call):
+                expr = expr.func
+            qualified = self.unit.names.qualified(expr)
+            if qualified is None:
+                continue
+            for rules in self.rules:
+                if qualified in rules.decorators:
+                    return rules, index
+        return None
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return self.candidate(node) is None
+
+    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.CSTNode:
+        found = self.candidate(original)
+        if found is None:
+            return updated
+        return self.convert(original, *found)
+
+    def convert(self, fn: cst.FunctionDef, rules: Rules, index: int) -> cst.FunctionDef:
+        converter = FunctionConverter(self.unit, rules, fn, self)
+        if fn.asynchronous is not None:
+            return fn.with_changes(body=fn.body.visit(self))
+        body = fn.body.visit(converter)
+        if rules.needs_generator and converter.yield_count == 0 and not converter.blocking:
+            converter.trap(
+                fn,
+                "not-a-generator",
+                "inlineCallbacks on a function without `yield` raises TypeError when called",
+                blocking=True,
+            )
+        blocked = self.unit.blocked.get(fn.name.value)
+        if blocked is not None and rules.conversion == "coroutine":
+            converter.trap(fn, "not-awaited", blocked, blocking=True)
+        converter.finish(not converter.blocking)
+        if converter.blocking:
+            return fn.with_changes(body=fn.body.visit(_ReplaceNested(converter.nested)))
+        self.unit.converted.append(
+            Converted(self.unit.path, self.unit.line(fn), fn.name.value, rules.conversion)
+        )
+        return fn.with_changes(
+            asynchronous=cst.Asynchronous(),
+            body=body,
+            **_decorators(fn, index, rules, self.unit),
+        )
+
+
+def _decorators(fn: cst.FunctionDef, index: int, rules: Rules, unit: Unit) -> dict[str, object]:
+    decorators = list(fn.decorators)
+    if rules.keep_decorator:
+        return {}
+    old = decorators[index]
+    if rules.replacement is not None:
+        decorators[index] = old.with_changes(decorator=unit.name_for(rules.replacement))
+        return {"decorators": decorators}
+    del decorators[index]
+    changes: dict[str, object] = {"decorators": decorators}
+    if old.leading_lines:
+        if index < len(decorators):
+            nxt = decorators[index]
+            decorators[index] = nxt.with_changes(
+                leading_lines=[*old.leading_lines, *nxt.leading_lines]
+            )
+        else:
+            changes["lines_after_decorators"] = [*old.leading_lines, *fn.lines_after_decorators]
+    return changes
