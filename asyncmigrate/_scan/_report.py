@@ -155,7 +155,10 @@ def render_text(result: ScanResult) -> str:
         out.append("")
 
     if data["errors"]:
-        out.append(f"Could not parse ({len(data['errors'])} files; the scan went on without them)")
+        n = len(data["errors"])
+        out.append(
+            f"Could not parse ({n} file{'' if n == 1 else 's'}; the scan went on without them)"
+        )
         for e in data["errors"]:
             where = f"{e['path']}:{e['line']}" if e["line"] else e["path"]
             out.append(f"  {where}: {e['kind']} error: {e['message']}")

@@ -105,7 +105,10 @@ def scan_source(path: str, source: bytes) -> FileResult:
         return FileResult(path, error_kind="syntax", error=message, error_line=line)
     except SyntaxError as exc:  # raised for a bad or missing encoding declaration
         return FileResult(path, error_kind="encoding", error=str(exc))
-    except (UnicodeDecodeError, LookupError) as exc:
+    except UnicodeDecodeError as exc:
+        line = source[: exc.start].count(b"\n") + 1
+        return FileResult(path, error_kind="encoding", error=str(exc), error_line=line)
+    except LookupError as exc:
         return FileResult(path, error_kind="encoding", error=str(exc))
     except RecursionError:
         return FileResult(path, error_kind="syntax", error="nested too deeply to parse")
