@@ -89,14 +89,14 @@ async def _http(
             await writer.drain()
         except ConnectionError:
             pass  # the server answered early and closed (413): read what it said
-        return await _read_response(reader)
+        return await _read_response(reader, head=method == "HEAD")
     finally:
         writer.close()
         with contextlib.suppress(ConnectionError):
             await writer.wait_closed()
 
 
-async def _read_response(reader: asyncio.StreamReader) -> Response:
+async def _read_response(reader: asyncio.StreamReader, *, head: bool = False) -> Response:
     status_line = (await reader.readline()).decode("latin-1").rstrip("\r\n")
     version, status, reason = status_line.split(" ", 2)
     assert version == "HTTP/1.1", status_line
@@ -109,7 +109,9 @@ async def _read_response(reader: asyncio.StreamReader) -> Response:
         raw_headers.append((name.strip(), value.strip()))
     headers = {name.lower(): value for name, value in raw_headers}
     try:
-        if "content-length" in headers:
+        if head:  # the answer to HEAD has the headers of a body, not the body
+            body = b""
+        elif "content-length" in headers:
             body = await reader.readexactly(int(headers["content-length"]))
         else:
             body = await reader.read()
