@@ -114,8 +114,9 @@ def to_future(
 
     - Deferred: its own result is **not** consumed; callbacks added to it later still see the
       value or failure. An already-fired Deferred gives an already-done future (awaiting it
-      takes no loop turn). Cancelling the future cancels the Deferred (its canceller runs); the
-      failure that leaves behind is not reported as unhandled.
+      takes no loop turn). Cancelling the future cancels the Deferred (its canceller runs, from
+      the future's done callback, so on the next loop turn); the failure that leaves behind is
+      not reported as unhandled.
     - ``concurrent.futures.Future``: its outcome is delivered on the loop thread.
     - Coroutine or awaitable: scheduled as a Task in the current ``contextvars`` context.
 
@@ -133,8 +134,13 @@ def to_future(
 
 @functools.singledispatch
 def deferred_converter(obj: object) -> Deferred[Any]:
-    """Convert ``obj`` to a Deferred (the default: anything `to_future` accepts)."""
-    return _twisted.future_to_deferred(to_future(obj))  # type: ignore[arg-type]
+    """Convert ``obj`` to a Deferred (the default: any awaitable or future)."""
+    if not (inspect.isawaitable(obj) or isinstance(obj, concurrent.futures.Future)):
+        raise TypeError(
+            f"to_deferred() needs a coroutine, an awaitable or a future, "
+            f"not {type(obj).__qualname__}: {obj!r}"
+        )
+    return _twisted.future_to_deferred(to_future(obj))
 
 
 @deferred_converter.register(Deferred)
