@@ -20,7 +20,6 @@ callback API and `bridges.callback_api` serves legacy callers, without patching 
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 from typing import Any
 
@@ -46,10 +45,14 @@ def install(*, motor: bool | None = None) -> None:
         from bridges import _compat_tornado, _compat_twisted
 
         patches = _compat_tornado.patches() + _compat_twisted.patches()
-        if motor or (motor is None and importlib.util.find_spec("motor") is not None):
-            from bridges import _compat_motor
-
-            patches += _compat_motor.patches()
+        if motor is not False:
+            try:
+                from bridges import _compat_motor
+            except ImportError:
+                if motor:
+                    raise
+            else:
+                patches += _compat_motor.patches()
         for owner, name, replacement in patches:
             _saved.append((owner, name, vars(owner).get(name, _MISSING)))
             setattr(owner, name, replacement)
