@@ -8,7 +8,6 @@ when libcst (the ``rewrite`` extra) is missing. See ``docs/cli/scan.md``.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 
 USAGE_ERROR = 2
@@ -60,7 +59,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if importlib.util.find_spec("libcst") is None:
+    try:
+        import libcst  # noqa: F401  (the scan parses with it; checked first for a clear error)
+    except ImportError:
         print(
             f"asyncmigrate scan: error: libcst is not installed; {INSTALL_HINT}",
             file=sys.stderr,
