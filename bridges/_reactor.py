@@ -23,6 +23,7 @@ import contextlib
 import importlib.util
 import inspect
 import sys
+import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -124,6 +125,11 @@ def install_on(loop: asyncio.AbstractEventLoop, *, start: bool = True) -> Any:
 def _adopt(reactor: Any, loop: asyncio.AbstractEventLoop) -> None:
     from bridges import _context, _errors
 
+    # Without reactor.run(), nothing stops the reactor's thread pool when a plain
+    # ``asyncio.run`` ends, and its non-daemon workers would keep the process from exiting.
+    # This is the hook concurrent.futures uses for its own pools: it runs before the
+    # interpreter joins non-daemon threads. (`run` stops the pool earlier, via shutdown.)
+    threading._register_atexit(_stop_thread_pool, reactor)  # type: ignore[attr-defined]
     _context.preserve_context(reactor)
     _errors.route_twisted_logs()
     _errors.install_loop_handler(loop)
@@ -131,6 +137,25 @@ def _adopt(reactor: Any, loop: asyncio.AbstractEventLoop) -> None:
         from bridges import _tornado
 
         _tornado.register()
+
+
+def _stop_thread_pool(reactor: Any) -> None:
+    pool = getattr(reactor, "threadpool", None)
+    if pool is not None and pool.started:
+        pool.stop()
+
+
+def _release_reserved_fd() -> None:
+    # Twisted's TCP ports keep a file descriptor (on /dev/null) open for the whole process, to
+    # recover from EMFILE; reactor.run() users never see it, but with warnings enabled it shows
+    # up as a ResourceWarning at exit. `run` owns the process's end, so it closes it.
+    from twisted.internet import tcp
+
+    reservation: Any = getattr(tcp.Port, "_reservedFD", None)
+    fd = getattr(reservation, "_fileDescriptor", None)
+    if fd is not None:
+        fd.close()
+        reservation._fileDescriptor = None
 
 
 def install_reactor(loop: asyncio.AbstractEventLoop | None = None) -> Any:
@@ -227,3 +252,4 @@ async def _shutdown(reactor: Any) -> None:
     reactor.callLater(0, lambda: None)
     await done
     reactor.running = False
+    _release_reserved_fd()

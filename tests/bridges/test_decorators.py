@@ -1,0 +1,214 @@
+"""deferred_api, async_api and deferred_coroutine: signatures, metadata and behaviour."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+
+import pytest
+from twisted.internet import defer, task
+
+import bridges
+
+
+class Boom(Exception):
+    pass
+
+
+@bridges.deferred_api
+async def add(a: int, b: int = 2, *, scale: int = 1) -> int:
+    """Add, then scale."""
+    await asyncio.sleep(0)
+    return (a + b) * scale
+
+
+def _legacy_double(x: int) -> defer.Deferred[int]:
+    """Double x, the Twisted way."""
+    from twisted.internet import reactor
+
+    return task.deferLater(reactor, 0, lambda: x * 2)
+
+
+legacy_double = bridges.async_api(_legacy_double)
+
+
+@bridges.async_api
+@defer.inlineCallbacks
+def legacy_inline(x: int):
+    """inlineCallbacks, awaited from asyncio."""
+    value = yield _legacy_double(x)
+    return value + 1
+
+
+def test_deferred_api_keeps_metadata_and_signature() -> None:
+    assert add.__name__ == "add"
+    assert add.__doc__ == "Add, then scale."
+    assert str(inspect.signature(add)) == "(a: 'int', b: 'int' = 2, *, scale: 'int' = 1) -> 'int'"
+    assert inspect.signature(add) == inspect.signature(add.__wrapped__)
+
+
+def test_async_api_keeps_metadata_and_signature() -> None:
+    assert legacy_double.__name__ == "_legacy_double"
+    assert legacy_double.__doc__ == "Double x, the Twisted way."
+    assert inspect.signature(legacy_double) == inspect.signature(_legacy_double)
+    assert list(inspect.signature(legacy_double).parameters) == ["x"]
+    assert inspect.iscoroutinefunction(legacy_double)
+
+
+async def test_deferred_api_returns_a_deferred(reactor) -> None:
+    d = add(1, scale=3)
+    assert isinstance(d, defer.Deferred)
+    assert await bridges.to_future(d) == 9
+
+
+async def test_deferred_api_errors_reach_errbacks(reactor) -> None:
+    @bridges.deferred_api
+    async def fails() -> None:
+        raise Boom("x")
+
+    with pytest.raises(Boom):
+        await bridges.to_future(fails())
+
+
+async def test_async_api_awaitable_from_asyncio(reactor) -> None:
+    assert await legacy_double(21) == 42
+    assert await asyncio.create_task(legacy_double(1)) == 2
+    assert await legacy_inline(4) == 9
+
+
+async def test_async_api_cancel_cancels_the_deferred(reactor) -> None:
+    cancelled: list[defer.Deferred] = []
+
+    @bridges.async_api
+    def never() -> defer.Deferred[None]:
+        return defer.Deferred(cancelled.append)
+
+    waiting = asyncio.create_task(never())
+    await asyncio.sleep(0)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert len(cancelled) == 1
+
+
+async def test_async_api_rejects_a_plain_value(reactor) -> None:
+    @bridges.async_api
+    def not_deferred() -> defer.Deferred[int]:
+        return 3  # type: ignore[return-value]
+
+    with pytest.raises(TypeError, match="to_future"):
+        await not_deferred()
+
+
+# -- deferred_coroutine ---------------------------------------------------------------------
+
+
+def test_deferred_coroutine_keeps_metadata_and_signature() -> None:
+    @bridges.deferred_coroutine
+    async def fetch(url: str, *, retries: int = 3) -> bytes:
+        """Fetch it."""
+        return b""
+
+    assert fetch.__name__ == "fetch"
+    assert fetch.__doc__ == "Fetch it."
+    assert str(inspect.signature(fetch)) == "(url: 'str', *, retries: 'int' = 3) -> 'bytes'"
+
+
+def test_deferred_coroutine_runs_synchronously_until_first_suspension() -> None:
+    # No loop, no reactor needed for pure-Deferred code: like @inlineCallbacks.
+    steps: list[str] = []
+    gate: defer.Deferred[str] = defer.Deferred()
+
+    @bridges.deferred_coroutine
+    async def body() -> str:
+        steps.append("start")
+        value = await defer.succeed("ready")
+        steps.append(value)
+        late = await gate
+        steps.append(late)
+        return "done"
+
+    d = body()
+    assert steps == ["start", "ready"]
+    assert not d.called
+    gate.callback("late")
+    assert steps == ["start", "ready", "late"]
+    assert d.result == "done"
+
+
+def test_deferred_coroutine_errors_and_cancellation_like_inline_callbacks() -> None:
+    gate: defer.Deferred[None] = defer.Deferred()
+
+    @bridges.deferred_coroutine
+    async def fails() -> None:
+        await defer.succeed(None)
+        raise Boom("x")
+
+    failures: list = []
+    fails().addErrback(failures.append)
+    assert failures[0].check(Boom)
+
+    @bridges.deferred_coroutine
+    async def waits() -> None:
+        await gate
+
+    d = waits()
+    d.cancel()
+    d.addErrback(failures.append)
+    assert failures[1].check(defer.CancelledError)
+    assert gate.called  # the awaited Deferred was cancelled too
+    gate.addErrback(lambda f: None)
+
+
+async def test_deferred_coroutine_awaits_asyncio_futures_and_coroutines(reactor) -> None:
+    loop = asyncio.get_running_loop()
+
+    @bridges.deferred_coroutine
+    async def mixed() -> int:
+        await asyncio.sleep(0)  # a bare yield: one loop turn
+        future = loop.create_future()
+        loop.call_later(0.001, future.set_result, 10)
+        a = await future  # a plain asyncio future
+        b = await asyncio.ensure_future(asyncio.sleep(0.001, 5))  # a Task
+        c = await defer.succeed(1)  # and still Deferreds
+        d = await bridges.to_deferred(asyncio.sleep(0, 100))
+        return a + b + c + d
+
+    assert await bridges.to_future(mixed()) == 116
+
+
+async def test_deferred_coroutine_cancel_cancels_the_awaited_future(reactor) -> None:
+    loop = asyncio.get_running_loop()
+    future = loop.create_future()
+    seen: list[BaseException] = []
+
+    @bridges.deferred_coroutine
+    async def waits() -> None:
+        try:
+            await future
+        except BaseException as exc:
+            seen.append(exc)
+            raise
+
+    d = waits()
+    await asyncio.sleep(0)
+    d.cancel()
+    with pytest.raises(defer.CancelledError):
+        await bridges.to_future(d)
+    assert future.cancelled()
+    assert len(seen) == 1
+
+
+async def test_deferred_coroutine_asyncio_cancelled_error_becomes_twisted(reactor) -> None:
+    loop = asyncio.get_running_loop()
+    future = loop.create_future()
+
+    @bridges.deferred_coroutine
+    async def waits() -> None:
+        await future
+
+    d = waits()
+    await asyncio.sleep(0)
+    future.cancel()  # cancelled from the asyncio side
+    with pytest.raises(defer.CancelledError):
+        await bridges.to_future(d)
