@@ -149,8 +149,10 @@ async def test_callback_must_be_callable(motor_db: Any) -> None:
     ],
     ids=["insert_one", "find_one", "update_one", "delete_one", "count", "cursor.count", "to_list"],
 )
-async def test_database_trouble_is_none_and_the_error_once(dead_db: Any, operation: Any) -> None:
-    method, args, kwargs = operation(dead_db)
+async def test_database_trouble_is_none_and_the_error_once(
+    dead_motor_db: Any, operation: Any
+) -> None:
+    method, args, kwargs = operation(dead_motor_db)
     result, error = await call(method, *args, **kwargs)
     assert result is None
     assert isinstance(error, pymongo.errors.ServerSelectionTimeoutError)
@@ -201,8 +203,8 @@ async def test_each_stops_when_the_callback_returns_false(motor_db: Any) -> None
     assert all(doc is not None for doc, _ in calls)
 
 
-async def test_each_reports_database_trouble_once(dead_db: Any) -> None:
-    [(doc, error)] = await each(dead_db.messages.find())
+async def test_each_reports_database_trouble_once(dead_motor_db: Any) -> None:
+    [(doc, error)] = await each(dead_motor_db.messages.find())
     assert doc is None
     assert isinstance(error, pymongo.errors.ServerSelectionTimeoutError)
 
