@@ -20,8 +20,11 @@ It yields every ``*.py`` file under the given paths, each once, in a stable orde
 - symlinked folders (not followed, so that a link cannot loop).
 
 A path given explicitly is always used, even if its name or a ``.gitignore`` would exclude it:
-``asyncmigrate scan build/gen.py`` scans that file. A path that does not exist raises
-:class:`FileNotFoundError` before anything is yielded; callers check that to report a usage error.
+``asyncmigrate scan build/gen.py`` scans that file, and ``asyncmigrate scan
+.venv/lib/python3.13/site-packages/twisted`` scans that package (the rules that ignore a folder
+given explicitly, or one of its parents, are dropped; the ``.gitignore`` files inside still
+apply). A path that does not exist raises :class:`FileNotFoundError` before anything is yielded;
+callers check that to report a usage error.
 
 The matcher is written here rather than asking ``git check-ignore`` so that it behaves the same
 inside and outside a repository and needs no ``git`` executable.
@@ -29,6 +32,7 @@ inside and outside a repository and needs no ``git`` executable.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -149,9 +153,13 @@ class IgnoreRules:
             return cls()
         rules = cls()._extended(repo / ".git" / "info" / "exclude", repo)
         parents = [folder, *folder.parents]
-        chain = parents[1 : parents.index(repo) + 1] if repo != folder else []
-        for parent in reversed(chain):
+        chain = list(reversed(parents[: parents.index(repo) + 1]))  # repo ... folder
+        for parent, child in itertools.pairwise(chain):
             rules = rules.with_gitignore_of(parent)
+            if rules.ignored(child, is_dir=True):
+                # The caller asked for a folder git ignores (say, a package inside .venv):
+                # the rules that ignore it would hide everything, so they do not apply.
+                rules = cls()
         return rules
 
     def with_gitignore_of(self, folder: Path) -> IgnoreRules:

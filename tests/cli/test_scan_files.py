@@ -158,3 +158,21 @@ def test_symlinked_folders_are_not_followed(tmp_path: Path) -> None:
     make_tree(tmp_path, {"pkg/a.py": ""})
     (tmp_path / "pkg" / "loop").symlink_to(tmp_path, target_is_directory=True)
     assert listed(tmp_path, cwd=tmp_path) == ["pkg/a.py"]
+
+
+def test_an_explicit_folder_inside_ignored_territory_is_walked(tmp_path: Path) -> None:
+    make_tree(
+        tmp_path,
+        {
+            ".gitignore": ".venv/\n*.log\n",
+            ".venv/.gitignore": "*\n",
+            ".venv/lib/site-packages/pkg/a.py": "",
+            ".venv/lib/site-packages/pkg/.gitignore": "b.py\n",
+            ".venv/lib/site-packages/pkg/b.py": "",
+            ".venv/lib/site-packages/pkg/sub/c.py": "",
+        },
+    )
+    (tmp_path / ".git").mkdir()
+    pkg = tmp_path / ".venv" / "lib" / "site-packages" / "pkg"
+    assert listed(pkg, cwd=pkg) == ["a.py", "sub/c.py"]
+    assert listed(tmp_path, cwd=tmp_path) == []
