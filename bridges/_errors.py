@@ -92,7 +92,9 @@ def _twisted_observer(event: dict[str, Any]) -> None:
         logger.log(level, "%s", text)
         return
     if namespace == _DEFER_NAMESPACE:
+        # Twisted says CRITICAL; asyncio says ERROR for the same kind of event. One level.
         text = f"Unhandled error in Deferred {text}".rstrip()
+        level = logging.ERROR
     logger.log(max(level, logging.ERROR), "%s", text, exc_info=_exc_info(failure))
 
 
