@@ -1,0 +1,70 @@
+"""The bridges test-suite on the other CPythons bridges supports (``make other-pythons``).
+
+``.venv`` (Python 3.13) runs the whole suite; this runs ``tests/bridges`` on every other CPython
+from 3.11 up, each in a fresh virtualenv with the ``test`` extra only (no ``apps``: mongoeco
+needs 3.13; no ``rewrite``). Interpreters are found the way the Makefile finds 3.13:
+``scripts/find-python X.Y`` (PATH first, then pyenv's versions, which are usually not on PATH;
+pyenv's shims are, but fail for versions that are not active). A version that is absent is
+skipped with a notice (``make`` passes ``--no-error-on-missing-interpreters``).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+# 3.13 is .venv's interpreter, tested by `make pytest`.
+OTHER_PYTHONS = ["3.11", "3.12"]
+
+nox.options.sessions = ["bridges"]
+# Never download an interpreter (python-build-standalone): test only what the machine has.
+nox.options.download_python = "never"
+# Reuse each virtualenv between runs; `pip install` below still brings it up to date.
+nox.options.reuse_venv = "yes"
+
+
+def _find_python(version: str) -> str | None:
+    """The path of CPython ``version``, or ``None`` (after printing why) if there is none."""
+    found = subprocess.run(
+        [str(ROOT / "scripts" / "find-python"), version],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if found.returncode == 0:
+        return found.stdout.strip()
+    print(
+        f"noxfile: no Python {version} on this machine, its session will be skipped: "
+        f"{found.stderr.strip()}",
+        file=sys.stderr,
+    )
+    return None
+
+
+def _put_on_path(versions: list[str]) -> None:
+    """Make ``pythonX.Y`` name the interpreter find-python found, and nothing if it found none.
+
+    nox looks interpreters up by name on PATH; a pyenv shim would answer for an inactive version
+    and then fail, so the shims go and each found interpreter's directory comes first.
+    """
+    dirs = [p for p in os.environ.get("PATH", "").split(os.pathsep) if not p.endswith("/shims")]
+    for version in versions:
+        path = _find_python(version)
+        if path is not None:
+            dirs.insert(0, str(Path(path).parent))
+    os.environ["PATH"] = os.pathsep.join(dirs)
+
+
+_put_on_path(OTHER_PYTHONS)
+
+
+@nox.session(python=OTHER_PYTHONS)
+def bridges(session: nox.Session) -> None:
+    """Run tests/bridges (warnings are errors, as in setup.cfg)."""
+    session.install("--disable-pip-version-check", "--quiet", "-e", ".[test]")
+    session.run("python", "-m", "pytest", "-q", "tests/bridges", *session.posargs)
