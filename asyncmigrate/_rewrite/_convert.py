@@ -10,6 +10,7 @@ into an async generator) or untouched.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -66,6 +67,19 @@ PRIMARY = (
     cst.Imaginary,
     cst.Ellipsis,
 )
+
+
+def root_name(expr: cst.BaseExpression) -> str | None:
+    """``gen`` for ``gen.Return(1)``: the name an expression reads first."""
+    while True:
+        if isinstance(expr, cst.Name):
+            return expr.value
+        if isinstance(expr, cst.Attribute):
+            expr = expr.value
+        elif isinstance(expr, cst.Call):
+            expr = expr.func
+        else:
+            return None
 
 
 def parenthesized(expr: cst.BaseExpression) -> cst.BaseExpression:
@@ -205,25 +219,44 @@ class FunctionConverter(cst.CSTTransformer):
         self.blocking = False
         self.yield_count = 0
         self.yield_depth = 0
-        self.local_traps: list[tuple[int, str, str, bool]] = []
+        self.local_traps: list[tuple[cst.CSTNode, str, str, bool]] = []
         self.nested: dict[int, cst.CSTNode] = {}
         self._protected: dict[int, frozenset[str]] = {}
         self._catching: list[frozenset[str]] = []
         self._statement_calls: set[int] = set()
-        assignments = _Assignments()
-        fn.visit(assignments)
-        self.bound = assignments.kinds
+        self._bound: dict[str, set[str]] | None = None
+        #: Names read that the conversion removes (-1) or adds (+1), for import upkeep.
+        self.delta: Counter[str] = Counter()
         self._return_names = tuple(n for n in (rules.return_function, rules.return_exception) if n)
+
+    @property
+    def bound(self) -> dict[str, set[str]]:
+        """What each local name is bound to; worked out on the first ``yield name``."""
+        if self._bound is None:
+            assignments = _Assignments()
+            self.fn.visit(assignments)
+            self._bound = assignments.kinds
+        return self._bound
+
+    def swapped(self, old: cst.BaseExpression | None, new: cst.BaseExpression | None) -> None:
+        """Note that the expression ``old`` was replaced by ``new`` (names read change)."""
+        for expr, step in ((old, -1), (new, 1)):
+            name = root_name(expr) if expr is not None else None
+            if name is not None:
+                self.delta[name] += step
 
     # -- traps ---------------------------------------------------------------------------
 
     def trap(self, node: cst.CSTNode, trap_id: str, reason: str, *, blocking: bool) -> None:
-        self.local_traps.append((self.unit.line(node), trap_id, reason, blocking))
+        self.local_traps.append((node, trap_id, reason, blocking))
         if blocking:
             self.blocking = True
 
     def finish(self, converted: bool) -> None:
-        for line, trap_id, reason, blocking in self.local_traps:
+        if not self.local_traps:
+            return
+        lines = self.unit.lines(self.fn, [t[0] for t in self.local_traps])
+        for line, (_, trap_id, reason, blocking) in zip(lines, self.local_traps, strict=True):
             self.unit.traps.append(
                 Trap(self.unit.path, line, trap_id, reason, converted and not blocking)
             )
@@ -357,6 +390,7 @@ class FunctionConverter(cst.CSTTransformer):
         value = None
         if isinstance(updated.exc, cst.Call) and updated.exc.args:
             value = updated.exc.args[0].value
+        self.swapped(exc.func if isinstance(exc, cst.Call) else exc, None)
         return cst.Return(value=value, semicolon=updated.semicolon)
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
@@ -389,6 +423,7 @@ class FunctionConverter(cst.CSTTransformer):
             )
             return updated
         assert isinstance(updated.value, cst.Call)
+        self.swapped(updated.value.func, None)
         args = updated.value.args
         value = args[0].value if args else None
         return cst.Return(value=value, semicolon=updated.semicolon)
@@ -434,7 +469,11 @@ class ModuleConverter(cst.CSTTransformer):
         return None
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self.unit.def_order[id(node)] = len(self.unit.def_order)
         return self.candidate(node) is None
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> bool:
+        return False  # cannot hold a def: not walked, for speed
 
     def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.CSTNode:
         found = self.candidate(original)
@@ -454,15 +493,17 @@ class ModuleConverter(cst.CSTTransformer):
                 "inlineCallbacks on a function without `yield` raises TypeError when called",
                 blocking=True,
             )
-        blocked = self.unit.blocked.get(fn.name.value)
-        if blocked is not None and rules.conversion == "coroutine":
+        blocked = self.unit.blocked.get(self.unit.def_line(fn)) if self.unit.blocked else None
+        if blocked is not None:
             converter.trap(fn, "not-awaited", blocked, blocking=True)
         converter.finish(not converter.blocking)
         if converter.blocking:
             return fn.with_changes(body=fn.body.visit(_ReplaceNested(converter.nested)))
+        line, scope = self.unit.def_info(fn)
         self.unit.converted.append(
-            Converted(self.unit.path, self.unit.line(fn), fn.name.value, rules.conversion)
+            Converted(self.unit.path, line, fn.name.value, rules.conversion, scope)
         )
+        self.unit.name_delta.update(converter.delta)
         return fn.with_changes(
             asynchronous=cst.Asynchronous(),
             body=body,
@@ -475,8 +516,11 @@ def _decorators(fn: cst.FunctionDef, index: int, rules: Rules, unit: Unit) -> di
     if rules.keep_decorator:
         return {}
     old = decorators[index]
+    unit.name_delta[root_name(old.decorator) or ""] -= 1
     if rules.replacement is not None:
-        decorators[index] = old.with_changes(decorator=unit.name_for(rules.replacement))
+        new = unit.name_for(rules.replacement)
+        unit.name_delta[root_name(new) or ""] += 1
+        decorators[index] = old.with_changes(decorator=new)
         return {"decorators": decorators}
     del decorators[index]
     changes: dict[str, object] = {"decorators": decorators}

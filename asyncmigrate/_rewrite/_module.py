@@ -5,13 +5,14 @@ from __future__ import annotations
 import ast
 import io
 import tokenize
+import warnings
+from collections import Counter
 from collections.abc import Mapping
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from asyncmigrate._rewrite._convert import ModuleConverter
-from asyncmigrate._rewrite._imports import fix_imports, used_names
+from asyncmigrate._rewrite._imports import fix_imports
 from asyncmigrate._rewrite._names import Names
 from asyncmigrate._rewrite._result import Failure, Result, Skip, Success, Trap
 from asyncmigrate._rewrite._tornado import COROUTINE, GEN_TEST
@@ -39,7 +40,9 @@ def decode(data: bytes) -> tuple[str, str]:
 
 def syntax_check(path: str, text: str) -> ast.Module | Failure:
     try:
-        return ast.parse(text, filename=path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escapes etc. in the input are not ours
+            return ast.parse(text, filename=path)
     except (SyntaxError, ValueError) as exc:
         line = getattr(exc, "lineno", None) or 0
         message = getattr(exc, "msg", None) or str(exc)
@@ -56,7 +59,7 @@ def rewrite_text(
     data: bytes,
     *,
     selected: frozenset[str] = frozenset(CONVERSIONS),
-    blocked: Mapping[str, str] | None = None,
+    blocked: Mapping[int, str] | None = None,
     tree: ast.Module | None = None,
 ) -> Result:
     """Rewrite the source ``data`` of ``path``; never raises for bad input."""
@@ -75,17 +78,19 @@ def rewrite_text(
         module = cst.parse_module(data)
     except cst.ParserSyntaxError as exc:
         return Failure(path, f"LibCST cannot parse it: {exc.message} (line {exc.raw_line})")
-    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-    unit = Unit(path, module, Names(module), positions, selected, blocked or {})
+    unit = Unit(path, module, tree, Names(module), selected, blocked or {})
     try:
         new = module.visit(ModuleConverter(unit, RULES))
         if not unit.converted:
             return Success(path, text, text, [], sorted(unit.traps), encoding)
+        before = Counter(n.id for n in ast.walk(tree) if isinstance(n, ast.Name))
+        after = {name for name, count in (before + unit.name_delta).items() if count > 0}
+        after |= {name for name, count in unit.name_delta.items() if count > 0}
+        new = fix_imports(new, set(before), after, unit.needs)
         code = new.code
-        after = ast.parse(code, filename=path)
-        new = fix_imports(new, used_names(tree), used_names(after), unit.needs)
-        code = new.code
-        compile(code, path, "exec", dont_inherit=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the input's own SyntaxWarnings are not ours
+            compile(code, path, "exec", dont_inherit=True)
     except SyntaxError as exc:
         return Failure(
             path,

@@ -34,6 +34,8 @@ class Converted:
     line: int
     name: str
     conversion: str
+    #: ``module``, ``class:START:END`` or ``local:START:END`` (see ``Unit.def_info``).
+    scope: str = "module"
 
 
 @dataclass

@@ -64,9 +64,11 @@ def convert_yield(
             "the native form is `await asyncio.sleep(0)`",
             blocking=False,
         )
-        return cst.Call(func=unit.name_for("asyncio.sleep"), args=[cst.Arg(value=cst.Integer("0"))])
+        sleep = unit.name_for("asyncio.sleep")
+        conv.swapped(original, sleep)
+        return cst.Call(func=sleep, args=[cst.Arg(value=cst.Integer("0"))])
     if _container(value):
-        return cst.Call(func=unit.name_for(f"{GEN}.multi"), args=[cst.Arg(value=value)])
+        return _multi(conv, value)
     if _not_awaitable(value):
         conv.trap(
             node,
@@ -96,7 +98,7 @@ def convert_yield(
                 f"`{value.value}` holds a list or dict: awaited through gen.multi",
                 blocking=False,
             )
-            return cst.Call(func=unit.name_for(f"{GEN}.multi"), args=[cst.Arg(value=value)])
+            return _multi(conv, value)
     if isinstance(original, cst.Call) and value_kind(original) == "submit":
         return _concurrent(conv, node)
     if original is not None and unit.names.called(original, f"{GEN}.with_timeout"):
@@ -133,7 +135,15 @@ def on_call(conv: FunctionConverter, original: cst.Call, updated: cst.Call) -> c
             blocking=True,
         )
         return updated
-    return updated.with_changes(func=conv.unit.name_for("bridges.from_callback"))
+    func = conv.unit.name_for("bridges.from_callback")
+    conv.swapped(original.func, func)
+    return updated.with_changes(func=func)
+
+
+def _multi(conv: FunctionConverter, value: cst.BaseExpression) -> cst.Call:
+    multi = conv.unit.name_for(f"{GEN}.multi")
+    conv.swapped(None, multi)
+    return cst.Call(func=multi, args=[cst.Arg(value=value)])
 
 
 _COMMON = dict(

@@ -1,0 +1,255 @@
+"""The whole-tree pass: where are the functions a rewrite would convert called from?
+
+A ``@gen.coroutine`` function runs as soon as it is called and returns a Future; a native
+coroutine does nothing until it is awaited. So a converted function called and not awaited
+(``f()`` as a statement, ``io_loop.add_future(f(), cb)``, ``f().add_done_callback(cb)``, a
+result stored and never awaited, a bound method handed to a callback API) would silently stop
+running. This module indexes, per file and by function name, every call (or callback
+reference) whose result is not consumed by ``await``/``yield``/``return`` or an API that starts
+awaitables (``gen.multi``, ``asyncio.gather``, ``IOLoop.add_callback`` ...). It uses ``ast``,
+not LibCST: it must read every file of the tree, fast. Names are matched by their last
+component (``self.fetch()`` matches every function named ``fetch``): a false alarm leaves a
+function unconverted, which is safe; a missed one would not be.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+#: Calls that start (or take over) an awaitable passed to them.
+STARTERS = frozenset(
+    {
+        "multi",
+        "multi_future",
+        "gather",
+        "ensure_future",
+        "create_task",
+        "convert_yielded",
+        "with_timeout",
+        "wait_for",
+        "wait",
+        "shield",
+        "as_completed",
+        "run_until_complete",
+        "run",
+        "WaitIterator",
+        "ensureDeferred",
+        "fromCoroutine",
+        "to_deferred",
+        "to_future",
+    }
+)
+
+#: Callback APIs that await what the callback returns (Tornado 6's IOLoop, PeriodicCallback).
+CALLBACK_STARTERS = frozenset(
+    {
+        "add_callback",
+        "spawn_callback",
+        "add_callback_from_signal",
+        "call_later",
+        "call_at",
+        "add_timeout",
+        "run_sync",
+        "PeriodicCallback",
+        "coroutine",
+        "gen_test",
+    }
+)
+
+HOOKS = frozenset({"add_future", "add_done_callback"})
+GENERATOR = frozenset({"send", "throw", "close", "next", "__next__"})
+PASSTHROUGH = (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Starred, ast.ListComp, ast.DictComp)
+
+
+@dataclass(frozen=True)
+class Use:
+    """A call of (or a callback reference to) ``name`` whose result nobody awaits."""
+
+    name: str
+    line: int
+    #: ``not-awaited``, ``add-future``, ``generator-protocol``, ``callback``, ``attribute``.
+    kind: str
+    detail: str
+    #: ``bare`` (``f()``), ``self`` (``self.f()``, ``cls.f()``, ``super().f()``) or ``other``.
+    receiver: str = "bare"
+
+    def may_call(self, scope: str, path: str, here: str) -> bool:
+        """Whether this use may reach a function named ``name`` defined in ``scope`` of
+        ``path`` (``here`` is the file of this use)."""
+        if scope == "module":
+            return self.receiver != "self"
+        kind, start, end = scope.split(":")[:3]
+        inside = here == path and int(start) <= self.line <= int(end)
+        if kind == "local":
+            return inside and self.receiver == "bare"
+        if self.receiver == "self":
+            return inside
+        return self.receiver == "other" and self.name not in COMMON_METHODS
+
+
+def _common_methods() -> frozenset[str]:
+    import io
+    import socket
+
+    names: set[str] = set()
+    for kind in (dict, list, set, str, bytes, bytearray, object, io.IOBase, socket.socket):
+        names.update(n for n in dir(kind) if not n.startswith("__"))
+    return frozenset(names)
+
+
+#: Methods of everyday types (``d.get()``, ``f.close()``): a call of one of these on something
+#: other than ``self`` is taken for that type's method, not for a converted coroutine.
+COMMON_METHODS = _common_methods()
+
+
+def _receiver(func: ast.expr) -> str:
+    if isinstance(func, ast.Name):
+        return "bare"
+    if isinstance(func, ast.Attribute):
+        value = func.value
+        if isinstance(value, ast.Name) and value.id in {"self", "cls"}:
+            return "self"
+        if (
+            isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Name)
+            and value.func.id == "super"
+        ):
+            return "self"
+    return "other"
+
+
+def _callee(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return None
+
+
+class _Index(ast.NodeVisitor):
+    def __init__(self) -> None:
+        self.parents: dict[int, ast.AST] = {}
+        self.uses: list[Use] = []
+
+    def index(self, tree: ast.Module) -> list[Use]:
+        for parent in ast.walk(tree):
+            for child in ast.iter_child_nodes(parent):
+                self.parents[id(child)] = parent
+        for scope in ast.walk(tree):
+            if isinstance(scope, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef):
+                self._scope(scope)
+        return self.uses
+
+    def _own(self, scope: ast.AST) -> list[ast.AST]:
+        nodes: list[ast.AST] = []
+        stack = list(ast.iter_child_nodes(scope))
+        while stack:
+            node = stack.pop()
+            nodes.append(node)
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                stack.extend(ast.iter_child_nodes(node))
+            elif isinstance(node, ast.ClassDef):
+                stack.extend(
+                    n
+                    for n in node.body
+                    if not isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+                )
+        return nodes
+
+    def _scope(self, scope: ast.AST) -> None:
+        nodes = self._own(scope)
+        consumed: set[str] = set()
+        hooked: set[str] = set()
+        for node in nodes:
+            if isinstance(node, ast.Name):
+                verdict = self._context(node)
+                if verdict is None:
+                    consumed.add(node.id)
+                elif verdict[0] == "add-future":
+                    hooked.add(node.id)
+        for node in nodes:
+            if isinstance(node, ast.Call):
+                name = _callee(node.func)
+                if name is None:
+                    continue
+                verdict = self._context(node)
+                if verdict is None:
+                    continue
+                kind, detail = verdict
+                if kind == "assigned":
+                    if detail in hooked:
+                        kind, detail = (
+                            "add-future",
+                            f"stored in `{detail}` and passed to add_future",
+                        )
+                    elif detail in consumed:
+                        continue
+                    else:
+                        kind, detail = "not-awaited", f"stored in `{detail}`, never awaited"
+                self.uses.append(Use(name, node.lineno, kind, detail, _receiver(node.func)))
+            elif isinstance(node, ast.Attribute | ast.Name) and isinstance(
+                getattr(node, "ctx", None), ast.Load
+            ):
+                self._reference(node)
+
+    def _reference(self, node: ast.Attribute | ast.Name) -> None:
+        """A function handed over as a callback: fine only to APIs that await its result."""
+        parent = self.parents.get(id(node))
+        if isinstance(parent, ast.keyword):
+            parent = self.parents.get(id(parent))
+        if not isinstance(parent, ast.Call) or parent.func is node:
+            return
+        taker = _callee(parent.func)
+        if taker in {"partial"}:
+            outer = self.parents.get(id(parent))
+            if isinstance(outer, ast.keyword):
+                outer = self.parents.get(id(outer))
+            taker = _callee(outer.func) if isinstance(outer, ast.Call) else None
+        if taker is None or taker in CALLBACK_STARTERS or taker in STARTERS:
+            return
+        name = _callee(node)
+        assert name is not None
+        kind = "add-future" if taker in HOOKS else "callback"
+        self.uses.append(
+            Use(name, node.lineno, kind, f"passed as a callback to {taker}()", _receiver(node))
+        )
+
+    def _context(self, node: ast.expr) -> tuple[str, str] | None:
+        """None when the value of ``node`` is awaited or handed to something that awaits it."""
+        child: ast.AST = node
+        parent = self.parents.get(id(node))
+        while isinstance(parent, PASSTHROUGH) or (isinstance(parent, ast.comprehension) and False):
+            child, parent = parent, self.parents.get(id(parent))
+        if isinstance(parent, ast.keyword):
+            child, parent = parent, self.parents.get(id(parent))
+        if isinstance(parent, ast.Await | ast.Yield | ast.YieldFrom | ast.Return | ast.Lambda):
+            return None
+        if isinstance(parent, ast.Call) and parent.func is not child:
+            taker = _callee(parent.func)
+            if taker in STARTERS:
+                return None
+            if taker in HOOKS:
+                return "add-future", f"passed to {taker}()"
+            return "not-awaited", f"passed to {taker or 'a call'}() without await"
+        if isinstance(parent, ast.Attribute):
+            if parent.attr in GENERATOR:
+                return "generator-protocol", f"driven as a generator (.{parent.attr})"
+            if parent.attr in HOOKS:
+                return "add-future", f"result used with .{parent.attr}()"
+            return "attribute", f"result used with .{parent.attr}"
+        if isinstance(parent, ast.Assign | ast.AnnAssign):
+            targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+            if len(targets) == 1 and isinstance(targets[0], ast.Name):
+                return "assigned", targets[0].id
+            return "not-awaited", "stored, never awaited"
+        if isinstance(parent, ast.Expr):
+            return "not-awaited", "called as a statement (fire and forget)"
+        if isinstance(node, ast.Name):
+            return "other", ""
+        return "not-awaited", "result used without await"
+
+
+def unawaited_uses(tree: ast.Module) -> list[Use]:
+    """Every call or callback reference in ``tree`` whose result is not awaited."""
+    return [u for u in _Index().index(tree) if u.kind != "other"]
