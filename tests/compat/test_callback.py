@@ -153,10 +153,14 @@ async def test_forced_tornado_style_keeps_a_none_pair_member() -> None:
     assert await bridges.from_callback(later, None, style="tornado") is None
 
 
+# --8<-- [start:from_callback]
 async def test_on_real_motor_callback_api(compat: None, motor_db: Any) -> None:
     result = await bridges.from_callback(motor_db.messages.insert_one, {"msg": "hi"})
     found = await bridges.from_callback(motor_db.messages.find_one, {"_id": result.inserted_id})
     assert found == {"_id": result.inserted_id, "msg": "hi"}
+
+
+# --8<-- [end:from_callback]
 
 
 async def test_on_real_fetch_callback_api(compat: None, serve: Any) -> None:
@@ -172,6 +176,7 @@ async def test_on_real_fetch_callback_api(compat: None, serve: Any) -> None:
 # callback_api -------------------------------------------------------------------------------
 
 
+# --8<-- [start:callback_api]
 @bridges.callback_api
 async def add(a: int, b: int) -> int:
     """Add, after a loop turn."""
@@ -183,6 +188,9 @@ async def add(a: int, b: int) -> int:
 async def fail(message: str) -> None:
     await asyncio.sleep(0)
     raise ValueError(message)
+
+
+# --8<-- [end:callback_api]
 
 
 @bridges.callback_api(style="motor")
@@ -267,6 +275,7 @@ async def test_round_trip_with_from_callback() -> None:
         await bridges.from_callback(motor_fail, "motor way")
 
 
+# --8<-- [start:callback_api_legacy]
 async def test_legacy_asynchronous_handler_calls_it(compat: None, serve: Any) -> None:
     class Legacy(tornado.web.RequestHandler):
         @tornado.web.asynchronous  # type: ignore[attr-defined]
@@ -288,3 +297,6 @@ async def test_legacy_asynchronous_handler_calls_it(compat: None, serve: Any) ->
     # The coroutine's exception reaches the handler that made the call: a 500, not a hang.
     response = await client.fetch(base + "/fail", raise_error=False, request_timeout=10)
     assert response.code == 500
+
+
+# --8<-- [end:callback_api_legacy]
