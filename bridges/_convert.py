@@ -17,7 +17,7 @@ import concurrent.futures
 import functools
 import inspect
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 
 from twisted.internet.defer import Deferred
 
@@ -169,8 +169,13 @@ def to_deferred(obj: Awaitable[_T] | Deferred[_T] | concurrent.futures.Future[_T
     ``await to_deferred(x)`` / ``yield to_deferred(x)`` is how to wait for asyncio work.
     A Deferred is returned as it is.
     """
-    if type(obj) is Deferred:
+    if isinstance(obj, Deferred):
         return obj
+    kind = type(obj)
+    if (kind is asyncio.Future or kind is asyncio.Task) and (
+        cast(asyncio.Future[_T], obj).get_loop() is _reactor.current_loop()
+    ):
+        return _twisted.future_to_deferred(cast(asyncio.Future[_T], obj))
     return deferred_converter(obj)
 
 
