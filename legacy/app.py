@@ -132,7 +132,7 @@ class BaseHandler(tornado.web.RequestHandler):
     def prepare(self):
         self.request.connection.set_max_body_size(CONNECTION_BODY_LIMIT)
         declared = self.request.headers.get("Content-Length")
-        if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
+        if declared is not None and re.match(r"[0-9]+\Z", declared) and int(declared) > MAX_BODY:
             raise tornado.web.HTTPError(413)
 
     def data_received(self, chunk):

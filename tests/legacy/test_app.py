@@ -372,3 +372,19 @@ async def test_the_server_keeps_serving_after_errors(web: str, seed: Any) -> Non
     await compose(web, "")
     await request(web + "/nope")
     assert (await request(web + "/")).body == list_page("still here")
+
+
+@pytest.mark.parametrize("length", [b"\xb2", b"+5", b"1e9", b"-1"])
+async def test_malformed_content_length_is_a_400_not_a_crash(web: str, length: bytes) -> None:
+    # "²".isdigit() is True but int("²") fails: the app must leave such a header to Tornado.
+    host, port = web.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        writer.write(
+            b"POST /svc_vt_info/search HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: application/json\r\nContent-Length: " + length + b"\r\n\r\n"
+        )
+        data = await asyncio.wait_for(reader.read(), 15)
+    finally:
+        writer.close()
+    assert data.startswith(b"HTTP/1.1 400 ")
