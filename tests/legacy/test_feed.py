@@ -6,6 +6,7 @@ own streams on the same loop; Motor is the real Tornado client against the embed
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -135,3 +136,17 @@ async def test_web_and_feed_share_the_collection(feed: Any, web: str) -> None:
     assert HEX.match(answer)
     response = await tornado.httpclient.AsyncHTTPClient().fetch(web + "/", request_timeout=15)
     assert b"<li>&lt;from the feed&gt;</li>\n" in response.body
+
+
+# The plugin turns an error logged on "bridges" into a warning; here the log is the point.
+@pytest.mark.filterwarnings("ignore::bridges.pytest_plugin.UnhandledErrorWarning")
+async def test_unexpected_failure_is_err_internal_error_and_logged(
+    feed: Any, motor_db: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A document some other program wrote, with a msg that is not a string.
+    await motor_db.messages.insert_one({"_id": ObjectId("f" * 24), "msg": 5})
+    client = await feed()
+    with caplog.at_level(logging.ERROR):
+        assert await client.command(b"LIST 1") == b"ERR internal error"
+    assert HEX.match(await client.command(b"POST still serving"))
+    assert any("feed command failed" in r.getMessage() for r in caplog.records), caplog.text
