@@ -60,8 +60,14 @@ def deferred_to_future(d: Deferred[_T], loop: asyncio.AbstractEventLoop) -> asyn
             future.set_result(result)  # type: ignore[arg-type]
         return future
 
+    # Only a cancelled future needs this; when ``d`` settles the future, it is taken off first,
+    # which spares a loop callback per conversion (asyncio schedules done callbacks with
+    # call_soon): that is what keeps a pending Deferred no dearer than ``asFuture``.
+    cancel_deferred = partial(_cancel_deferred, d)
+
     def on_value(value: _T) -> _T:
         if not future.done():
+            future.remove_done_callback(cancel_deferred)
             future.set_result(value)
         return value
 
@@ -69,11 +75,12 @@ def deferred_to_future(d: Deferred[_T], loop: asyncio.AbstractEventLoop) -> asyn
         if future.cancelled():
             _errors.silence(d, failure)
         elif not future.done():
+            future.remove_done_callback(cancel_deferred)
             _hand_failure(d, failure, future)
         return failure
 
     d.addCallbacks(on_value, on_failure)
-    future.add_done_callback(partial(_cancel_deferred, d))
+    future.add_done_callback(cancel_deferred)
     return future
 
 
