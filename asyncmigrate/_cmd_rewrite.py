@@ -112,8 +112,8 @@ def _diff(result: Any) -> list[str]:
     lines = difflib.unified_diff(
         result.old.splitlines(keepends=True),
         result.new.splitlines(keepends=True),
-        fromfile=f"a/{result.path}",
-        tofile=f"b/{result.path}",
+        fromfile=f"a/{result.path.lstrip('/')}",
+        tofile=f"b/{result.path.lstrip('/')}",
     )
     return [
         line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines

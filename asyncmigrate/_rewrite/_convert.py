@@ -495,7 +495,7 @@ class ModuleConverter(cst.CSTTransformer):
             )
         blocked = self.unit.blocked.get(self.unit.def_line(fn)) if self.unit.blocked else None
         if blocked is not None:
-            converter.trap(fn, "not-awaited", blocked, blocking=True)
+            converter.trap(fn, blocked[0], blocked[1], blocking=True)
         converter.finish(not converter.blocking)
         if converter.blocking:
             return fn.with_changes(body=fn.body.visit(_ReplaceNested(converter.nested)))

@@ -36,6 +36,10 @@ _CALL_REASONS = {
 }
 
 
+def _trap_id(use: Use) -> str:
+    return use.kind if use.kind in {"add-future", "generator-protocol"} else "not-awaited"
+
+
 @dataclass
 class Report:
     results: list[Result] = field(default_factory=list)
@@ -63,7 +67,7 @@ class Report:
 class _Job:
     path: str
     selected: frozenset[str]
-    blocked: dict[int, str] = field(default_factory=dict)
+    blocked: dict[int, tuple[str, str]] = field(default_factory=dict)
     index_calls: bool = True
 
 
@@ -121,15 +125,18 @@ def rewrite_paths(
                 callers.setdefault((c.path, c.line), []).append((path, use))
 
     report = Report()
-    blocked: dict[str, dict[int, str]] = {}
+    blocked: dict[str, dict[int, tuple[str, str]]] = {}
     for (def_path, def_line), sites in sorted(callers.items()):
         first_path, first_use = sites[0]
         name = first_use.name
         more = f" and {len(sites) - 1} more" if len(sites) > 1 else ""
         blocked.setdefault(def_path, {})[def_line] = (
-            f"called at {first_path}:{first_use.line} ({first_use.detail}){more}; "
-            f"{_CALL_REASONS.get(first_use.kind, '')}: await it there, or spawn it "
-            "(IOLoop.current().spawn_callback / asyncio.ensure_future)"
+            _trap_id(first_use),
+            (
+                f"called at {first_path}:{first_use.line} ({first_use.detail}){more}; "
+                f"{_CALL_REASONS.get(first_use.kind, '')}: await it there, or spawn it "
+                "(IOLoop.current().spawn_callback / asyncio.ensure_future)"
+            ),
         )
         for path, use in sites:
             trap_id = (

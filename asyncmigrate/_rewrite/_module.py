@@ -59,7 +59,7 @@ def rewrite_text(
     data: bytes,
     *,
     selected: frozenset[str] = frozenset(CONVERSIONS),
-    blocked: Mapping[int, str] | None = None,
+    blocked: Mapping[int, tuple[str, str]] | None = None,
     tree: ast.Module | None = None,
 ) -> Result:
     """Rewrite the source ``data`` of ``path``; never raises for bad input."""

@@ -31,7 +31,7 @@ class Unit:
     #: Conversion ids that may run (``--select`` minus ``--ignore``).
     selected: frozenset[str]
     #: def line -> why that function must stay as it is (whole-tree pass: un-awaited call sites).
-    blocked: Mapping[int, str] = field(default_factory=dict)
+    blocked: Mapping[int, tuple[str, str]] = field(default_factory=dict)
     traps: list[Trap] = field(default_factory=list)
     converted: list[Converted] = field(default_factory=list)
     #: Qualified names the converted code refers to: ``asyncio``, ``bridges``, ``tornado.gen``.
