@@ -34,6 +34,7 @@ __all__ = ["DemoServers", "Mount", "make_router", "serve_apps"]
 DATABASE = "asyncmigrate_demo"
 
 
+# --8<-- [start:mount]
 class Mount(tornado.routing.Router):
     """Serve ``app`` (which routes from its root) under ``prefix`` (such as ``/legacy``)."""
 
@@ -53,6 +54,9 @@ class Mount(tornado.routing.Router):
             return self.app.find_handler(request, **kwargs)
         finally:
             request.path, request.uri = path, uri
+
+
+# --8<-- [end:mount]
 
 
 class _IndexHandler(tornado.web.RequestHandler):

@@ -47,6 +47,7 @@ _HEX_ID = re.compile(r"[0-9a-fA-F]{24}")
 _CONNECTION_BODY_LIMIT = 1 << 62
 
 
+# --8<-- [start:base]
 @tornado.web.stream_request_body
 class BaseHandler(tornado.web.RequestHandler):
     """The body limit, the error pages and the translation of database trouble.
@@ -99,6 +100,10 @@ class BaseHandler(tornado.web.RequestHandler):
         self.finish(_pages.error_page(status_code, self._reason))
 
 
+# --8<-- [end:base]
+
+
+# --8<-- [start:messages]
 class MessagesHandler(BaseHandler):
     async def get(self) -> None:
         self.write(_pages.LIST_HEAD)
@@ -107,6 +112,10 @@ class MessagesHandler(BaseHandler):
         self.finish(_pages.LIST_TAIL)
 
 
+# --8<-- [end:messages]
+
+
+# --8<-- [start:compose]
 class ComposeHandler(BaseHandler):
     def get(self) -> None:
         self.finish(_pages.COMPOSE_FORM)
@@ -130,6 +139,10 @@ class ComposeHandler(BaseHandler):
         self.redirect(_pages.AFTER_COMPOSE)
 
 
+# --8<-- [end:compose]
+
+
+# --8<-- [start:search]
 class SearchHandler(BaseHandler):
     async def post(self) -> None:
         media_type = self.request.headers.get("Content-Type", "").split(";")[0]
@@ -162,6 +175,9 @@ def _parse_ids(body: bytes) -> list[ObjectId]:
     if not all(isinstance(h, str) and _HEX_ID.fullmatch(h) for h in hexes):
         raise ValueError(_pages.ERR_IDS)
     return [ObjectId(h) for h in hexes]
+
+
+# --8<-- [end:search]
 
 
 class _NotFoundHandler(BaseHandler):

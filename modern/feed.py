@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 _LIST_N = re.compile(r"[0-9]{1,3}")
 
 
+# --8<-- [start:protocol]
 class FeedProtocol(LineReceiver):
     delimiter = b"\r\n"
     MAX_LENGTH = _pages.FEED_MAX_LINE
@@ -107,6 +108,9 @@ class FeedProtocol(LineReceiver):
 
     def _send(self, text: str) -> None:
         self.sendLine(text.encode("utf-8"))
+
+
+# --8<-- [end:protocol]
 
 
 class _FeedFactory(Factory):
