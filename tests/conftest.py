@@ -49,14 +49,35 @@ def free_port() -> int:
 
 @pytest.fixture
 def compat() -> Iterator[None]:
-    """``bridges.compat`` installed for one test and uninstalled after it."""
+    """``bridges.compat`` installed for one test (and uninstalled after it, unless it was in)."""
     import bridges.compat
 
+    was_installed = bridges.compat.installed()
     bridges.compat.install()
     try:
         yield
     finally:
+        if not was_installed:
+            bridges.compat.uninstall()
+
+
+@pytest.fixture
+def no_compat() -> Iterator[None]:
+    """``bridges.compat`` uninstalled for one test, then put back as it was.
+
+    Other suites (tests/apps) install the shims for the rest of the session; a test that needs
+    the unpatched libraries asks for this.
+    """
+    import bridges.compat
+
+    was_installed = bridges.compat.installed()
+    bridges.compat.uninstall()
+    try:
+        yield
+    finally:
         bridges.compat.uninstall()
+        if was_installed:
+            bridges.compat.install()
 
 
 @pytest.fixture

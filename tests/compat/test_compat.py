@@ -7,6 +7,7 @@ import sys
 import textwrap
 
 import motor.motor_tornado
+import pytest
 import tornado.gen
 import tornado.httpclient
 import tornado.web
@@ -14,6 +15,8 @@ from tornado.ioloop import IOLoop
 from twisted.internet import defer
 
 import bridges.compat
+
+pytestmark = pytest.mark.usefixtures("no_compat")
 
 MotorCollection = motor.motor_tornado.MotorCollection
 MotorCursor = motor.motor_tornado.MotorCursor

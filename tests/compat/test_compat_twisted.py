@@ -34,7 +34,7 @@ def result_of(d: defer.Deferred[Any]) -> Any:
     return result
 
 
-def test_without_the_shim_twisted_warns() -> None:
+def test_without_the_shim_twisted_warns(no_compat: None) -> None:
     with pytest.warns(DeprecationWarning, match="returnValue was deprecated"):
         assert result_of(legacy_double(21)) == 42
 
@@ -52,7 +52,7 @@ def test_twisteds_non_local_check_still_counts_the_frames_right(compat: None) ->
         assert result_of(legacy_non_local()) == "from a helper"
 
 
-def test_uninstall_restores_the_deprecated_one() -> None:
+def test_uninstall_restores_the_deprecated_one(no_compat: None) -> None:
     original = defer.returnValue
     bridges.compat.install()
     assert defer.returnValue is not original
