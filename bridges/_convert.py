@@ -231,6 +231,12 @@ def deferred_coroutine(
 
     @functools.wraps(fn)
     def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> Deferred[_T]:
-        return Deferred.fromCoroutine(_twisted.drive(fn(*args, **kwargs)))
+        coro = fn(*args, **kwargs)
+        if not inspect.iscoroutine(coro):
+            raise TypeError(
+                f"@deferred_coroutine needs an async def function; "
+                f"{fn.__qualname__}() returned {type(coro).__qualname__}"
+            )
+        return Deferred.fromCoroutine(_twisted.drive(coro))
 
     return wrapper

@@ -147,7 +147,9 @@ def _future_waiter(future: asyncio.Future[Any]) -> Deferred[None]:
 
 def _next_turn() -> Deferred[None]:
     waiter: Deferred[None] = Deferred()
-    asyncio.get_running_loop().call_soon(waiter.callback, None)
+    from bridges._reactor import current_loop
+
+    current_loop().call_soon(waiter.callback, None)
     return waiter
 
 

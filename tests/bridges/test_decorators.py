@@ -212,3 +212,12 @@ async def test_deferred_coroutine_asyncio_cancelled_error_becomes_twisted(reacto
     future.cancel()  # cancelled from the asyncio side
     with pytest.raises(defer.CancelledError):
         await bridges.to_future(d)
+
+
+def test_deferred_coroutine_rejects_a_plain_function() -> None:
+    @bridges.deferred_coroutine
+    def not_async() -> int:
+        return 1
+
+    with pytest.raises(TypeError, match=r"needs an async def function; .*returned int"):
+        not_async()
