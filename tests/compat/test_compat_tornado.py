@@ -302,3 +302,31 @@ async def test_exception_in_fetch_callback_reaches_the_handler(serve: Any) -> No
 
     response = await fetch(serve([(r"/", Proxy)]) + "/")
     assert response.code == 502
+
+
+async def test_asynchronous_over_gen_coroutine_and_synchronous_raise(serve: Any) -> None:
+    class Stacked(tornado.web.RequestHandler):
+        """The Tornado 3/4 idiom: @asynchronous on top of @gen.coroutine."""
+
+        @tornado.web.asynchronous  # type: ignore[attr-defined]
+        @tornado.gen.coroutine
+        def get(self) -> Any:
+            value = yield tornado.gen.Task(api, "stacked")
+            self.write(value)
+
+    class FinishesItself(tornado.web.RequestHandler):
+        @tornado.web.asynchronous  # type: ignore[attr-defined]
+        @tornado.gen.coroutine
+        def get(self) -> Any:
+            yield tornado.gen.moment
+            self.finish("once")
+
+    class RaisesAtOnce(tornado.web.RequestHandler):
+        @tornado.web.asynchronous  # type: ignore[attr-defined]
+        def get(self) -> None:
+            raise tornado.web.HTTPError(418)
+
+    base = serve([(r"/stacked", Stacked), (r"/itself", FinishesItself), (r"/raise", RaisesAtOnce)])
+    assert (await fetch(base + "/stacked")).body == b"stacked"
+    assert (await fetch(base + "/itself")).body == b"once"
+    assert (await fetch(base + "/raise")).code == 418
