@@ -365,7 +365,9 @@ def _where(task: asyncio.Task[Any]) -> str:
         frame = getattr(awaitable, "cr_frame", None) or getattr(awaitable, "gi_frame", None)
         if frame is None:
             if not inspect.iscoroutine(awaitable) and not inspect.isgenerator(awaitable):
-                lines.append(f"  awaiting {awaitable!r}")
+                # What a coroutine awaits is a future's iterator; the task knows the future.
+                waiter = getattr(task, "_fut_waiter", None)
+                lines.append(f"  awaiting {waiter if waiter is not None else awaitable!r}")
             break
         code = frame.f_code
         lines.append(f'  File "{code.co_filename}", line {frame.f_lineno}, in {code.co_name}')

@@ -189,7 +189,10 @@ def test_without_the_plugin_gen_test_fails_after_a_twisted_test(suite: pytest.Py
     result = suite.runpytest_subprocess(*_STRICT, *silenced, *without)
     assert result.parseoutcomes()["passed"] <= 3  # the two Twisted tests, at most one other
     result.stdout.fnmatch_lines(
-        ["FAILED test_mixed.py::test_gen_test_generator - RuntimeError: Cannot run the event loop*"]
+        [
+            "E * RuntimeError: Cannot run the event loop while another loop is running",
+            "FAILED test_mixed.py::test_gen_test_generator - RuntimeError*",
+        ]
     )
 
 
@@ -224,6 +227,7 @@ def test_a_hanging_async_test_fails_with_where_it_waits(suite: pytest.Pytester) 
             "*the async test test_hang.py::test_hangs did not finish in time*",
             "*test_hang.py*in test_hangs",
             "*test_hang.py*in wait_forever",
+            "  awaiting <Future pending*",
         ]
     )
     assert "Timeout" not in result.stdout.str()  # the plugin, not pytest-timeout, stopped it
@@ -311,3 +315,67 @@ def test_unhandled_errors_of_both_worlds_are_reported(suite: pytest.Pytester) ->
         consecutive=False,
     )
     result.stdout.fnmatch_lines(["*nobody retrieved this future*"])
+
+
+def test_sync_tests_and_the_shared_ioloop(suite: pytest.Pytester) -> None:
+    suite.makepyfile(
+        test_sync="""
+        import asyncio
+
+        import pytest
+        from twisted.internet import defer
+
+
+        def test_returns_a_deferred_that_is_waited_for():
+            from twisted.internet import reactor
+
+            d = defer.Deferred()
+            reactor.callLater(0.001, d.callback, None)
+            test_returns_a_deferred_that_is_waited_for.d = d
+            return d
+
+
+        def test_the_deferred_had_fired():
+            assert test_returns_a_deferred_that_is_waited_for.d.called
+
+
+        def test_returns_a_failing_deferred():
+            return defer.fail(ValueError("from a returned Deferred"))
+
+
+        def test_the_shared_ioloop_cannot_be_closed(io_loop):
+            with pytest.raises(RuntimeError, match="shared by the whole session"):
+                io_loop.close()
+
+
+        def test_start_and_stop(io_loop):
+            io_loop.add_callback(io_loop.stop)
+            io_loop.start()
+
+
+        async def test_run_sync_inside_the_loop_is_a_clear_error(io_loop):
+            with pytest.raises(RuntimeError, match="await the work instead"):
+                io_loop.run_sync(asyncio.sleep)
+        """
+    )
+    result = suite.runpytest_subprocess(*_STRICT)
+    result.assert_outcomes(passed=5, failed=1)
+    result.stdout.fnmatch_lines(["*ValueError: from a returned Deferred*"])
+
+
+def test_a_reactor_imported_too_early_is_a_usage_error(suite: pytest.Pytester) -> None:
+    suite.makeconftest("from twisted.internet import reactor\n")
+    suite.makepyfile(test_one="def test_one():\n    pass\n")
+    result = suite.runpytest_subprocess()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*cannot install Twisted's asyncio reactor*imported twisted.internet.reactor*"]
+    )
+
+
+def test_a_session_without_async_tests_starts_and_ends_cleanly(suite: pytest.Pytester) -> None:
+    """The reactor's greenlet never runs here; ending the session must not hang or leak."""
+    suite.makepyfile(test_one="def test_one():\n    pass\n")
+    result = suite.runpytest_subprocess(*_STRICT, timeout=60)
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.OK
