@@ -9,8 +9,8 @@ returns a protocol factory. The protocol (docs/contract.md), ``\\r\\n`` line end
     invalid UTF-8, a line over 64 KiB (which also closes the connection). Database trouble
     answers ``ERR unavailable``. One command at a time, answers in order.
 
-How Motor met Twisted in 2018: Motor had dropped its Twisted integration (it was never more
-than an experiment), so the feed and the Tornado app shared one process and one loop
+How Motor met Twisted in 2018: Motor 1.x offered Tornado and asyncio clients, none for
+Twisted, so the feed and the Tornado app shared one process and one loop
 (``tornado.platform.asyncio`` with Twisted's ``asyncioreactor``, or ``tornado.platform.twisted``
 before that) and the feed used the Motor *Tornado* client. Its ``callback=`` API is the one thing
 every Motor 1.x method had, whatever the Tornado version, so ``motor_deferred`` wraps it in a
