@@ -116,7 +116,9 @@ def to_future(
       value or failure. An already-fired Deferred gives an already-done future (awaiting it
       takes no loop turn). Cancelling the future cancels the Deferred (its canceller runs, from
       the future's done callback, so on the next loop turn); the failure that leaves behind is
-      not reported as unhandled.
+      not reported as unhandled. A Deferred cancelled on the Twisted side (failing with
+      ``defer.CancelledError``) cancels the future: the awaiting task sees
+      ``asyncio.CancelledError``.
     - ``concurrent.futures.Future``: its outcome is delivered on the loop thread.
     - Coroutine or awaitable: scheduled as a Task in the current ``contextvars`` context.
 

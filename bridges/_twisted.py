@@ -37,6 +37,12 @@ def _failure(exc: BaseException) -> Failure:
 
 
 def _hand_failure(d: Deferred[Any], failure: Failure, future: asyncio.Future[Any]) -> None:
+    if isinstance(failure.value, defer.CancelledError):
+        # Cancellation is not an ordinary error: a Deferred cancelled on the Twisted side
+        # cancels the future, and the CancelledError it keeps is nobody's to report.
+        future.cancel("the Deferred was cancelled")
+        _errors.silence(d, failure)
+        return
     assert failure.value is not None  # a Failure always wraps an exception
     future.set_exception(failure.value)
     _errors.watch_deferred(d, failure, _errors.Orphan(failure, future))

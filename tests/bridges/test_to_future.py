@@ -243,3 +243,18 @@ def test_deferred_conversion_is_a_singledispatch_registration() -> None:
     assert future_converter.dispatch(concurrent.futures.Future) is not future_converter.dispatch(
         object
     )
+
+
+async def test_deferred_cancelled_on_the_twisted_side_cancels_the_future(reactor) -> None:
+    pending = defer.Deferred()
+    future = bridges.to_future(pending)
+    pending.cancel()
+    assert future.cancelled()
+    fired = defer.Deferred()
+    fired.cancel()
+    assert bridges.to_future(fired).cancelled()
+    # The Deferreds keep their Twisted CancelledError for their own callers.
+    for d in (pending, fired):
+        errors: list[Failure] = []
+        d.addErrback(errors.append)
+        assert errors[0].check(defer.CancelledError)
