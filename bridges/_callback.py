@@ -93,6 +93,7 @@ async def from_callback(
     loop_thread = threading.get_ident()
     future: asyncio.Future[Any] = loop.create_future()
     calls = 0
+    calls_lock = threading.Lock()  # the callback may be called from several threads at once
 
     def settle(cb_args: tuple[Any, ...], cb_kwargs: dict[str, Any]) -> None:
         if future.done():  # cancelled or timed out: nobody waits any more
@@ -104,10 +105,12 @@ async def from_callback(
 
     def callback(*cb_args: Any, **cb_kwargs: Any) -> None:
         nonlocal calls
-        calls += 1
-        if calls > 1:
+        with calls_lock:
+            calls += 1
+            count = calls
+        if count > 1:
             warnings.warn(
-                f"callback of {getattr(fn, '__qualname__', fn)!r} called {calls} times; "
+                f"callback of {getattr(fn, '__qualname__', fn)!r} called {count} times; "
                 "calls after the first are ignored",
                 CallbackCalledTwiceWarning,
                 stacklevel=2,
