@@ -238,3 +238,39 @@ def test_plain_asyncio_run_with_install_reactor(python) -> None:
     )
     assert proc.returncode == 0, proc
     assert proc.stdout == ""
+
+
+async def test_private_helpers_for_the_pytest_plugin(reactor) -> None:
+    from bridges import _reactor
+
+    loop = asyncio.get_running_loop()
+    assert _reactor.installed_loop() is loop
+    assert _reactor.is_installed_on(loop)
+    assert _reactor.install_on(loop) is reactor  # adopting again is a no-op
+    other = asyncio.new_event_loop()
+    try:
+        assert not _reactor.is_installed_on(other)
+    finally:
+        other.close()
+
+
+def test_install_on_a_loop_that_is_not_running_yet(python) -> None:
+    # What a test runner owning a long-lived loop does: install first, run the loop later.
+    proc = python(
+        """
+        import asyncio
+        from bridges import _reactor
+        from twisted.internet import threads
+        import bridges
+        loop = asyncio.new_event_loop()
+        reactor = _reactor.install_on(loop)
+        assert _reactor.is_installed_on(loop)
+        async def main():
+            assert bridges.install_reactor() is reactor
+            return await bridges.to_future(threads.deferToThread(lambda: "pool works"))
+        assert loop.run_until_complete(main()) == "pool works"
+        reactor.threadpool.stop()
+        loop.close()
+        """
+    )
+    assert (proc.returncode, proc.stderr, proc.stdout) == (0, "", ""), proc
