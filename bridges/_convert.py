@@ -124,7 +124,12 @@ def to_future(
 
     Raises ``TypeError`` for anything else.
     """
-    loop = _reactor.current_loop()
+    try:
+        loop = _reactor.current_loop()
+    except RuntimeError:
+        if inspect.iscoroutine(obj):
+            obj.close()  # it will never run: no "never awaited" warning on top of the error
+        raise
     fast = _FAST_FUTURE.get(type(obj))
     if fast is not None:
         return fast(obj, loop)

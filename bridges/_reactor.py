@@ -71,6 +71,13 @@ def current_loop() -> asyncio.AbstractEventLoop:
     if loop is not None:
         return loop
     if _loop is not None:
+        # BaseEventLoop records the thread it runs in; futures and tasks are not thread-safe.
+        owner = getattr(_loop, "_thread_id", None)
+        if owner is not None and owner != threading.get_ident():
+            raise RuntimeError(
+                "bridges conversions must run on the loop's thread; from another thread, "
+                "use bridges.call_from_thread(fn, *args)"
+            )
         return _loop
     raise RuntimeError(
         "bridges needs an event loop: call this from a coroutine running on the loop, "

@@ -207,3 +207,16 @@ async def test_inside_inline_callbacks_yield_to_deferred(reactor) -> None:
 async def test_bad_input_is_a_clear_type_error() -> None:
     with pytest.raises(TypeError, match=r"to_deferred\(\) needs .*str"):
         bridges.to_deferred("not awaitable")  # type: ignore[arg-type]
+
+
+async def test_from_another_thread_is_a_clear_error(reactor) -> None:
+    async def work() -> None:
+        raise AssertionError("must not run")
+
+    def in_thread() -> None:
+        with pytest.raises(RuntimeError, match="call_from_thread"):
+            bridges.to_deferred(work())
+        with pytest.raises(RuntimeError, match="call_from_thread"):
+            bridges.to_future(defer.succeed(1))
+
+    await asyncio.wait_for(asyncio.to_thread(in_thread), 10)
