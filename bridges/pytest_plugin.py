@@ -207,6 +207,7 @@ class _Session:
         else:
             loop_class._session = self  # type: ignore[attr-defined]
             self.ioloop = loop_class(make_current=False)
+        self.item: pytest.Item | None = None
         self.collector = _RecordCollector()
         for name in _WATCHED_LOGGERS:
             logging.getLogger(name).addHandler(self.collector)
@@ -269,7 +270,8 @@ class _Session:
         def time_out() -> None:
             outcome.timed_out_at = _where(task)
             task.cancel(f"{what} timed out")
-            loop.call_later(_LEFTOVER_GRACE, give_up)
+            # Within the margin left before pytest-timeout's own deadline.
+            loop.call_later(_TIMEOUT_MARGIN / 2, give_up)
 
         timer = None
         if deadline is not None:
@@ -406,11 +408,6 @@ def _pytest_timeout(item: pytest.Item) -> float | None:
     return float(timeout) if timeout else None
 
 
-def _current_item(request: pytest.FixtureRequest) -> pytest.Item | None:
-    node = request.node
-    return node if isinstance(node, pytest.Item) else None
-
-
 class _SessionFixtures:
     """Fixtures registered at configure time, after pytest-tornado, so that they override it."""
 
@@ -462,10 +459,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
     item.stash[_start_key] = time.monotonic()
     session = _session(item.config)
-    if session is not None:
-        # A test may have replaced the current loop (asyncio.run() sets it to None at its end).
-        asyncio.set_event_loop(session.loop)
-    return (yield)
+    if session is None:
+        return (yield)
+    # A test may have replaced the current loop (asyncio.run() sets it to None at its end).
+    asyncio.set_event_loop(session.loop)
+    session.item = item
+    try:
+        return (yield)
+    finally:
+        session.item = None
 
 
 def _report_logged_errors(item: pytest.Item) -> Generator[None, None, None]:
@@ -581,7 +583,8 @@ def _sync_fixture(
     name = f"the async fixture {request.fixturename!r}"
 
     def deadline() -> float | None:
-        item = _current_item(request)
+        # The item being run, also for a fixture of a wider scope (set up or torn down for it).
+        item = session.item
         return _deadline(item) if item is not None else None
 
     if request.instance is not None and hasattr(func, "__func__"):

@@ -379,3 +379,28 @@ def test_a_session_without_async_tests_starts_and_ends_cleanly(suite: pytest.Pyt
     result = suite.runpytest_subprocess(*_STRICT, timeout=60)
     result.assert_outcomes(passed=1)
     assert result.ret == pytest.ExitCode.OK
+
+
+def test_a_hanging_fixture_of_a_wider_scope_times_out_too(suite: pytest.Pytester) -> None:
+    suite.makepyfile(
+        test_hang="""
+        import asyncio
+        import pytest
+
+        @pytest.fixture(scope="module")
+        async def never_ready():
+            await asyncio.Event().wait()
+
+        @pytest.mark.timeout(3)
+        async def test_needs_it(never_ready):
+            pass
+
+        async def test_after_it():
+            await asyncio.sleep(0)
+        """
+    )
+    result = suite.runpytest_subprocess(*_STRICT)
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        ["*the async fixture 'never_ready' did not finish in time*", "*in never_ready"]
+    )
