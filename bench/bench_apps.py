@@ -1,0 +1,259 @@
+"""The messages apps under load: legacy against modern, and the cost of the feed on the loop.
+
+``python -m bench apps``. This process starts the embedded database and serves both apps and
+both feeds on one loop (``bridges.run``, the demo's ``serve_apps``: the apps mounted under
+``/legacy/`` and ``/modern/``). The load comes from separate processes running this module with
+``--load-http`` or ``--load-feed``: small asyncio clients on raw keep-alive sockets, so the
+server's loop is the only thing measured here, and the two apps get the same client.
+
+Figures (each the median over ``ROUNDS`` rounds of ``SECONDS`` seconds; legacy and modern
+alternate within a round so a slow moment of a shared machine hits both):
+
+- requests per second of ``GET /`` (the list of ``MESSAGES`` messages) and of
+  ``POST /svc_vt_info/search`` (``SEARCH_IDS`` ids), legacy and modern, from ``CONNECTIONS``
+  concurrent connections and from one; target: modern at least 1.0x legacy;
+- this process's CPU time (all threads: Motor runs PyMongo in a thread pool) per request of each;
+- requests per second of the modern ``GET /compose`` alone, and while the modern feed serves
+  ``FEED_RATE`` ``LIST 10`` commands per second from ``FEED_CLIENTS`` connections on the same
+  loop; target: the feed costs Tornado at most 5%.
+
+Prints a Markdown table with PASS/FAIL per target; exits 1 if a load client saw an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import statistics
+import sys
+import time
+from typing import Any
+
+ROUNDS = 5
+SECONDS = 2.0
+WARMUP = 0.3
+CONNECTIONS = 8
+MESSAGES = 20
+SEARCH_IDS = 10
+FEED_CLIENTS = 4
+FEED_RATE = 50  # LIST commands per second, all feed clients together
+#: The Tornado page measured against the feed: the compose form needs no database, so the figure
+#: is about sharing the loop, not about sharing the database server.
+TORNADO_ONLY = "/modern/compose"
+
+
+# ----- load clients (run in their own process) --------------------------------------------------
+
+
+async def _http_client(
+    port: int, request: bytes, deadline: float, count_from: float, tally: dict[str, int]
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while time.monotonic() < deadline:
+            writer.write(request)
+            status = await reader.readline()
+            length = 0
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            await reader.readexactly(length)
+            if not status.startswith(b"HTTP/1.1 200 "):
+                tally["errors"] += 1
+            elif time.monotonic() >= count_from:
+                tally["ok"] += 1
+            tally["total"] += 1
+    finally:
+        writer.close()
+
+
+async def _load_http(
+    port: int, method: str, path: str, body: str, seconds: float, connections: int
+) -> dict[str, Any]:
+    payload = body.encode()
+    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+    if payload:
+        head += f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
+    request = head.encode() + b"\r\n" + payload
+    tally = {"ok": 0, "errors": 0, "total": 0}
+    start = time.monotonic()
+    count_from, deadline = start + WARMUP, start + WARMUP + seconds
+    await asyncio.gather(
+        *(_http_client(port, request, deadline, count_from, tally) for _ in range(connections))
+    )
+    return {"rps": tally["ok"] / (time.monotonic() - count_from), **tally}
+
+
+async def _feed_client(port: int, interval: float, deadline: float, tally: dict[str, int]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        next_at = time.monotonic()
+        while next_at < deadline:
+            writer.write(b"LIST 10\r\n")
+            while (line := await reader.readline()) and line.startswith(b"MSG "):
+                pass
+            tally["ok" if line == b"END\r\n" else "errors"] += 1
+            next_at += interval
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+    finally:
+        writer.close()
+
+
+async def _load_feed(port: int, seconds: float) -> dict[str, Any]:
+    tally = {"ok": 0, "errors": 0}
+    start = time.monotonic()
+    interval = FEED_CLIENTS / FEED_RATE
+    await asyncio.gather(
+        *(_feed_client(port, interval, start + seconds, tally) for _ in range(FEED_CLIENTS))
+    )
+    return {"per_second": tally["ok"] / (time.monotonic() - start), **tally}
+
+
+# ----- the server side (this process) -----------------------------------------------------------
+
+
+async def _run_load(*args: str) -> dict[str, Any]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.bench_apps", *args, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"load client {args} failed with status {proc.returncode}")
+    result: dict[str, Any] = json.loads(out)
+    if result["errors"]:
+        raise RuntimeError(f"load client {args} saw {result['errors']} errors")
+    return result
+
+
+async def _http_rps(
+    port: int, method: str, path: str, body: str = "", connections: int = CONNECTIONS
+) -> tuple[float, float]:
+    """Requests per second, and this process's CPU seconds (all threads) per request."""
+    cpu = time.process_time()
+    result = await _run_load(
+        "--load-http", str(port), method, path, body, str(SECONDS), str(connections)
+    )
+    return float(result["rps"]), (time.process_time() - cpu) / result["total"]
+
+
+async def _with_feed_load(port: int, feed_port: int) -> tuple[float, float]:
+    # The feed load starts before the HTTP load and ends after it.
+    feed = asyncio.ensure_future(_run_load("--load-feed", str(feed_port), str(SECONDS + 1.0)))
+    await asyncio.sleep(0.2)
+    rps, _ = await _http_rps(port, "GET", TORNADO_ONLY)
+    return rps, float((await feed)["per_second"])
+
+
+async def _measure(uri: str) -> list[str]:
+    from bson import ObjectId
+
+    from asyncmigrate._demo import serve_apps
+
+    servers = await serve_apps(uri, database="bench_apps")
+    try:
+        db = servers.modern_db
+        await db.messages.delete_many({})
+        ids = [ObjectId(f"65b{n:021x}") for n in range(1, MESSAGES + 1)]
+        await db.messages.insert_many([{"_id": i, "msg": f"message {i} <&>"} for i in ids])
+        search = json.dumps({"id": [str(i) for i in ids[:SEARCH_IDS]]})
+        port = servers.http_port
+
+        figures: dict[str, list[float]] = {}
+
+        def add(name: str, value: float) -> None:
+            figures.setdefault(name, []).append(value)
+
+        for _ in range(ROUNDS):
+            for kind in ("legacy", "modern"):
+                for conns in (CONNECTIONS, 1):
+                    suffix = f"{kind} {conns}"
+                    rps, cpu = await _http_rps(port, "GET", f"/{kind}/", "", conns)
+                    add(f"list {suffix}", rps)
+                    add(f"list cpu {suffix}", cpu)
+                    path = f"/{kind}/svc_vt_info/search"
+                    rps, cpu = await _http_rps(port, "POST", path, search, conns)
+                    add(f"search {suffix}", rps)
+                    add(f"search cpu {suffix}", cpu)
+            add("alone", (await _http_rps(port, "GET", TORNADO_ONLY))[0])
+            rps, feed_rate = await _with_feed_load(port, servers.modern_feed_port)
+            add("with feed", rps)
+            add("feed rate", feed_rate)
+        med = {name: statistics.median(values) for name, values in figures.items()}
+        return _table(med)
+    finally:
+        await servers.close()
+
+
+def _table(med: dict[str, float]) -> list[str]:
+    rows = [
+        "| Figure | Baseline | Candidate | Ratio | Target | |",
+        "|---|---|---|---|---|---|",
+    ]
+    for endpoint, label in (("list", "`GET /` (list)"), ("search", "`POST /svc_vt_info/search`")):
+        for conns in (CONNECTIONS, 1):
+            legacy, modern = med[f"{endpoint} legacy {conns}"], med[f"{endpoint} modern {conns}"]
+            ratio = modern / legacy
+            rows.append(
+                f"| {label} req/s, {conns} connection{'s' if conns > 1 else ''} "
+                f"| legacy {legacy:,.0f} | modern {modern:,.0f} | {ratio:.2f}x "
+                f"| >= 1.00x | {'PASS' if ratio >= 1.0 else 'FAIL'} |"
+            )
+            legacy = med[f"{endpoint} cpu legacy {conns}"]
+            modern = med[f"{endpoint} cpu modern {conns}"]
+            rows.append(
+                f"| {label} server CPU per request, {conns} connection{'s' if conns > 1 else ''} "
+                f"| legacy {legacy * 1e3:.2f} ms | modern {modern * 1e3:.2f} ms "
+                f"| {modern / legacy:.2f}x | (lower is better) | |"
+            )
+    alone, shared = med["alone"], med["with feed"]
+    cost = 1 - shared / alone
+    rows.append(
+        f"| `GET {TORNADO_ONLY}` req/s, the modern feed serving {med['feed rate']:.0f} "
+        f"`LIST 10`/s on the same loop | alone {alone:,.0f} | with feed {shared:,.0f} "
+        f"| cost {cost:.1%} | <= 5% | {'PASS' if cost <= 0.05 else 'FAIL'} |"
+    )
+    return rows
+
+
+async def _bench(uri: str) -> int:
+    rows = await _measure(uri)
+    print(
+        f"Python {platform.python_version()}, {platform.machine()}; medians of {ROUNDS} rounds of "
+        f"{SECONDS:.0f} s; {CONNECTIONS} (or 1) keep-alive connections from a separate process; "
+        f"{MESSAGES} messages listed, {SEARCH_IDS} ids searched.\n"
+    )
+    print("\n".join(rows))
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_apps")
+    parser.add_argument(
+        "--load-http", nargs=6, metavar=("PORT", "METHOD", "PATH", "BODY", "SECONDS", "CONNECTIONS")
+    )
+    parser.add_argument("--load-feed", nargs=2, metavar=("PORT", "SECONDS"))
+    args = parser.parse_args(argv)
+    if args.load_http:
+        port, method, path, body, seconds, conns = args.load_http
+        load = _load_http(int(port), method, path, body, float(seconds), int(conns))
+        print(json.dumps(asyncio.run(load)))
+        return 0
+    if args.load_feed:
+        port, seconds = args.load_feed
+        print(json.dumps(asyncio.run(_load_feed(int(port), float(seconds)))))
+        return 0
+
+    import logging
+
+    import bridges
+    from asyncmigrate.embedded_mongo import database_uri
+
+    logging.getLogger("tornado.access").setLevel(logging.ERROR)
+    with database_uri() as uri:
+        return bridges.run(_bench(uri))
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
