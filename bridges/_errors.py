@@ -8,8 +8,8 @@ twice, or by the side nobody looks at. This module:
 
 - routes Twisted's log events to the stdlib logger ``bridges`` (`route_twisted_logs`);
 - installs a loop exception handler that logs to ``bridges`` (`install_loop_handler`);
-- arbitrates a failure held by a Deferred *and* a future (`Orphan`): it is reported once, with
-  its traceback, only if *both* sides end up not handling it; if either side handled it, nobody
+- arbitrates a failure held by a Deferred *and* futures (`Orphan`): it is reported once, with
+  its traceback, only if every holder ends up not handling it; if any handled it, nobody
   reports it;
 - silences the failure that a cancelled bridge leaves behind on its Deferred (`silence`).
 """
@@ -36,11 +36,11 @@ from zope.interface import provider  # type: ignore[import-untyped]
 
 __all__ = [
     "Orphan",
+    "hand_over",
     "install_loop_handler",
     "logger",
     "route_twisted_logs",
     "silence",
-    "watch_deferred",
 ]
 
 logger = logging.getLogger("bridges")
@@ -147,79 +147,105 @@ class _Watch(DebugInfo):
             if failure is held:
                 known = True
             if orphan is not None:
-                orphan.vote(failure is held)
+                orphan.vote(failure is held, self._getDebugTracebacks())
         if known:
             self.failResult = None
         super().__del__()
 
 
-def _watch(d: Deferred[Any], failure: Failure, orphan: Orphan | None) -> None:
+def _watch(d: Deferred[Any]) -> _Watch:
     current = d._debugInfo
     watch = current if isinstance(current, _Watch) else _Watch(current)
-    watch.handed.append((failure, orphan))
     d._debugInfo = watch
+    return watch
 
 
-def watch_deferred(d: Deferred[Any], failure: Failure, orphan: Orphan) -> None:
-    """Let ``orphan`` decide about ``failure`` while ``d`` holds it (instead of Twisted alone)."""
-    _watch(d, failure, orphan)
+def hand_over(d: Deferred[Any], failure: Failure, future: asyncio.Future[Any]) -> None:
+    """``future`` now holds ``failure`` too: report it once, and only if nobody handles it."""
+    watch = _watch(d)
+    for known, orphan in watch.handed:
+        if known is failure and orphan is not None:
+            break
+    else:
+        orphan = Orphan(failure)
+        watch.handed.append((failure, orphan))
+    orphan.add_future(future)
 
 
 def silence(d: Deferred[Any], failure: Failure) -> None:
     """Never report ``failure`` on ``d``: a cancelled bridge left it behind, nobody awaits it."""
-    _watch(d, failure, None)
+    _watch(d).handed.append((failure, None))
 
 
 # -- asyncio side ---------------------------------------------------------------------------
 
-_orphans_by_future: dict[int, Orphan] = {}
+_future_sides: dict[int, _FutureSide] = {}
 
 
 class Orphan:
-    """One failure held by a Deferred and by an asyncio future at the same time.
+    """One failure held by a Deferred and by one or more asyncio futures at the same time.
 
-    Each side votes once, when it is collected: "unhandled" or "handled". The Deferred side votes
-    from its `_Watch`; the future side votes "unhandled" when asyncio would report "exception was
-    never retrieved" (seen by our loop exception handler) and otherwise "handled" when the future
-    is collected. Only two "unhandled" votes produce a report: whichever side handled the failure
-    settles it for both.
+    Each holder votes once, when it is collected: "unhandled" or "handled". The Deferred votes
+    from its `_Watch`; a future votes "unhandled" if asyncio found its exception never retrieved
+    (seen by our loop exception handler), "handled" otherwise. The failure is reported once, when
+    the last vote is in, and only if every holder left it unhandled: whichever side handled it
+    settles it for all.
     """
 
-    __slots__ = ("_future", "_future_unhandled", "_key", "_pending", "_unhandled", "failure")
+    __slots__ = ("_debug", "_handled", "_pending", "failure")
 
-    def __init__(self, failure: Failure, future: asyncio.Future[Any]) -> None:
+    def __init__(self, failure: Failure) -> None:
         self.failure = failure
-        self._pending = 2
-        self._unhandled = 0
-        self._future_unhandled = False
-        self._future = weakref.ref(future, self._future_collected)
-        self._key = id(future)
-        _orphans_by_future[self._key] = self
+        self._pending = 1  # the Deferred's vote
+        self._handled = False
+        self._debug = ""
 
-    def claim(self, future: asyncio.Future[Any]) -> bool:
+    def add_future(self, future: asyncio.Future[Any]) -> None:
+        """Count ``future`` (holding this failure as its exception) as one more holder."""
+        self._pending += 1
+        _FutureSide(self, future)
+
+    def vote(self, unhandled: bool, debug: str = "") -> None:
+        """One holder's vote; ``debug`` is Twisted's debug information, from the Deferred."""
+        self._pending -= 1
+        self._handled = self._handled or not unhandled
+        self._debug = self._debug or debug
+        if self._pending == 0 and not self._handled:
+            message = "Unhandled error in Deferred (also never retrieved from its future)"
+            if self._debug:
+                message = f"{message} (debug: {self._debug})"
+            report_failure(message, self.failure)
+
+
+class _FutureSide:
+    """The future's vote in an `Orphan`, cast when the future is collected."""
+
+    __slots__ = ("_key", "_ref", "_unhandled", "orphan")
+
+    def __init__(self, orphan: Orphan, future: asyncio.Future[Any]) -> None:
+        self.orphan = orphan
+        self._unhandled = False
+        self._key = id(future)
+        self._ref = weakref.ref(future, self._collected)
+        _future_sides[self._key] = self
+
+    def claim(self, future: object) -> bool:
         """Record that asyncio found ``future``'s exception unretrieved; True if it is ours."""
-        if self._future() is not future:
+        if self._ref() is not future:
             return False
-        self._future_unhandled = True
+        self._unhandled = True
         return True
 
-    def _future_collected(self, ref: weakref.ref[asyncio.Future[Any]]) -> None:
-        if _orphans_by_future.get(self._key) is self:
-            del _orphans_by_future[self._key]
-        self.vote(self._future_unhandled)
-
-    def vote(self, unhandled: bool) -> None:
-        self._pending -= 1
-        self._unhandled += unhandled
-        if self._pending == 0 and self._unhandled == 2:
-            report_failure(
-                "Unhandled error in Deferred (also never retrieved from its future)", self.failure
-            )
+    def _collected(self, ref: weakref.ref[asyncio.Future[Any]]) -> None:
+        # asyncio's finalizer (which may call claim) runs before weak references are cleared.
+        if _future_sides.get(self._key) is self:
+            del _future_sides[self._key]
+        self.orphan.vote(self._unhandled)
 
 
 def _claim(future: object) -> bool:
-    orphan = _orphans_by_future.get(id(future))
-    return orphan is not None and isinstance(future, asyncio.Future) and orphan.claim(future)
+    side = _future_sides.get(id(future))
+    return side is not None and side.claim(future)
 
 
 _Handler = Callable[[asyncio.AbstractEventLoop, dict[str, Any]], object]

@@ -45,7 +45,7 @@ def _hand_failure(d: Deferred[Any], failure: Failure, future: asyncio.Future[Any
         return
     assert failure.value is not None  # a Failure always wraps an exception
     future.set_exception(failure.value)
-    _errors.watch_deferred(d, failure, _errors.Orphan(failure, future))
+    _errors.hand_over(d, failure, future)
 
 
 def deferred_to_future(d: Deferred[_T], loop: asyncio.AbstractEventLoop) -> asyncio.Future[_T]:

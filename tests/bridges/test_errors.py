@@ -207,3 +207,42 @@ def test_nothing_raw_on_stderr(python) -> None:
         """
     )
     assert (proc.returncode, proc.stderr, proc.stdout) == (0, "", ""), proc
+
+
+async def test_two_futures_of_one_failed_deferred_reported_once(reactor, caplog) -> None:
+    def orphan() -> None:
+        d = _failed_deferred("two-futures")
+        bridges.to_future(d)
+        bridges.to_future(d)
+
+    orphan()
+    await _settle()
+    assert len(_records(caplog, "two-futures")) == 1
+
+
+async def test_two_futures_one_awaited_nothing_reported(reactor, caplog) -> None:
+    async def one_awaited() -> None:
+        d = _failed_deferred("one-awaited")
+        bridges.to_future(d)
+        with pytest.raises(Boom):
+            await bridges.to_future(d)
+
+    await one_awaited()
+    await _settle()
+    assert _records(caplog, "one-awaited") == []
+
+
+async def test_with_twisted_debugging_on(reactor, caplog) -> None:
+    defer.setDebugging(True)
+    try:
+
+        def orphan() -> None:
+            bridges.to_future(_failed_deferred("debugging"))
+
+        orphan()
+        await _settle()
+    finally:
+        defer.setDebugging(False)
+    [record] = _records(caplog, "debugging")
+    # Twisted's debug information (where the Deferred was created) is kept.
+    assert "_failed_deferred" in record.getMessage() or "_failed_deferred" in str(record.exc_info)
