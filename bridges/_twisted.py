@@ -6,9 +6,8 @@ Why not Twisted's own adapters (Twisted 26.10):
   `deferred_to_future` passes the result on untouched, and costs no loop turn when the Deferred
   has already fired (the future comes back done).
 - ``Deferred.fromFuture``: cancelling it fails with ``asyncio.CancelledError`` (so ``addTimeout``
-  reports CancelledError, not ``defer.TimeoutError``) and logs a spurious unhandled error when
-  the task had not started; `future_to_deferred` fails with ``defer.CancelledError`` and logs
-  nothing.
+  reports CancelledError, not ``defer.TimeoutError``); `future_to_deferred` fails with
+  ``defer.CancelledError``, and logs nothing when cancelled before the task has started.
 - A coroutine driven by ``ensureDeferred`` cannot await an asyncio future ("await wasn't used
   with future"); `drive` can (see `bridges.deferred_coroutine`).
 """
