@@ -12,9 +12,10 @@ from ._catalogue import PATTERNS, RECIPES_PAGE, Pattern, select_patterns
 from ._model import FileResult, Finding, ScanResult
 from ._progress import PROGRESS_MIN_FILES, ProgressBar
 from ._report import SCHEMA_VERSION, render_json, render_text, to_json
-from ._runner import PARALLEL_MIN_FILES, TRIGGER, scan_file, scan_paths
+from ._runner import LEGACY_WORDS, PARALLEL_MIN_FILES, TRIGGER, scan_file, scan_paths
 
 __all__ = [
+    "LEGACY_WORDS",
     "PARALLEL_MIN_FILES",
     "PATTERNS",
     "PROGRESS_MIN_FILES",

@@ -1,11 +1,21 @@
-"""Run a scan over files: text pre-filter, then parsing, in worker processes for big trees.
+"""Run a scan over files: two text pre-filters, then parsing, in worker processes for big trees.
 
-The pre-filter reads each file's bytes and parses only the ones containing a trigger word
-(``TRIGGER``). It is exact, not a guess: every pattern of the catalogue, and every ``async def``
-counted for the progress figure, needs one of those words in the source (a name imported from
-``tornado``, ``twisted`` or ``motor``; ``callback`` in ``callback=``, ``add_callback`` and
-``addCallback``; ``Errback``/``addBoth``/``chainDeferred``; ``add_future``; ``.each(``;
-``.send(``; ``yield``; ``async``). A test runs every fixture with and without it and compares.
+Name resolution (libcst's ``QualifiedNameProvider``) and positions cost about ten times the parse,
+so each file's bytes are first searched for words:
+
+- ``LEGACY_WORDS``: a file without any of them cannot hold a finding or a legacy function, so it
+  is only parsed to count its ``async def`` functions, without metadata;
+- ``TRIGGER`` (``LEGACY_WORDS``, ``async``, or the framework names ``tornado``, ``twisted``,
+  ``motor``): a file without any of them is not parsed at all. The framework names are there so
+  that a module of a legacy tree that does not parse (Python 2, bad encoding) is reported.
+
+Both are exact, not guesses: every pattern of the catalogue needs one of the words in the source
+(a name it resolves to is spelled in an import or an attribute: ``coroutine``, ``engine``,
+``Task``, ``Return``, ``gen_test``, ``asynchronous``, ``return_future``, ``stack_context``,
+``inlineCallbacks``, ``returnValue``, ``Deferred...``, ``gatherResults``, ``deferLater``; the
+method names ``add_future``, ``add_callback``, ``spawn_callback``, ``addCallback``/``addErrback``/
+``addBoth``/``chainDeferred``; ``callback`` for ``callback=`` and parameters; ``.each(`` and
+``.send(``). A test runs every fixture with and without the filters and compares.
 
 Parsing is CPU-bound, so for ``PARALLEL_MIN_FILES`` files or more it is spread over worker
 processes (``spawn`` start method: the scan may run inside a process that has threads, where
@@ -24,12 +34,14 @@ from pathlib import Path
 from .._files import iter_python_files
 from ._model import FileResult, ScanResult
 
-__all__ = ["PARALLEL_MIN_FILES", "TRIGGER", "scan_file", "scan_paths"]
+__all__ = ["LEGACY_WORDS", "PARALLEL_MIN_FILES", "TRIGGER", "scan_file", "scan_paths"]
 
-TRIGGER = re.compile(
-    rb"tornado|twisted|motor|callback|Callback|Errback|addBoth|chainDeferred|add_future"
-    rb"|\.each\s*\(|\.send\s*\(|yield|async"
+LEGACY_WORDS = re.compile(
+    rb"coroutine|engine|Task|Return|gen_test|asynchronous|return_future|stack_context"
+    rb"|callback|Callback|Errback|addBoth|Deferred|gatherResults|deferLater|returnValue"
+    rb"|add_future|\.each\s*\(|\.send\s*\("
 )
+TRIGGER = re.compile(LEGACY_WORDS.pattern + rb"|async|tornado|twisted|motor")
 #: Below this many files to parse, one process is faster than starting workers.
 PARALLEL_MIN_FILES = 200
 
@@ -44,7 +56,7 @@ def scan_file(path: str, *, prefilter: bool = True) -> FileResult | None:
         return None
     from ._visitor import scan_source  # libcst: imported where it is needed
 
-    return scan_source(path, source)
+    return scan_source(path, source, full=not prefilter or bool(LEGACY_WORDS.search(source)))
 
 
 def _scan_unfiltered(path: str) -> FileResult | None:

@@ -92,8 +92,12 @@ _PY2_MARKERS = re.compile(
 _EMPTY_MODULE = cst.Module(body=[])
 
 
-def scan_source(path: str, source: bytes) -> FileResult:
-    """Scan one module's bytes; parse and decode errors become ``FileResult.error``."""
+def scan_source(path: str, source: bytes, *, full: bool = True) -> FileResult:
+    """Scan one module's bytes; parse and decode errors become ``FileResult.error``.
+
+    With ``full=False`` the module is only parsed and its ``async def`` functions counted, for a
+    module the caller knows holds none of the words a pattern needs (``_runner.LEGACY_WORDS``).
+    """
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
@@ -112,6 +116,10 @@ def scan_source(path: str, source: bytes) -> FileResult:
         return FileResult(path, error_kind="encoding", error=str(exc))
     except RecursionError:
         return FileResult(path, error_kind="syntax", error="nested too deeply to parse")
+    if not full:
+        counter = _NativeCounter()
+        module.visit(counter)
+        return FileResult(path, native=counter.native)
     text = module.code
     visitor = _Visitor(
         text.splitlines(),
@@ -123,6 +131,16 @@ def scan_source(path: str, source: bytes) -> FileResult:
     unique = {(f.pattern, f.line): f for f in reversed(visitor.findings)}  # first on a line wins
     findings = sorted(unique.values(), key=lambda f: (f.line, f.column, f.pattern))
     return FileResult(path, findings=findings, native=visitor.native, legacy=visitor.legacy)
+
+
+class _NativeCounter(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.native = 0
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if node.asynchronous is not None:
+            self.native += 1
 
 
 @dataclass

@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from asyncmigrate._scan import PATTERNS, TRIGGER, scan_file, scan_paths, select_patterns
+from asyncmigrate._scan import (
+    LEGACY_WORDS,
+    PATTERNS,
+    TRIGGER,
+    scan_file,
+    scan_paths,
+    select_patterns,
+)
 from asyncmigrate._scan._visitor import scan_source
 
 FIXTURES = Path(__file__).parent / "fixtures" / "scan"
@@ -85,6 +92,16 @@ def test_whole_fixture_tree_matches_markers_and_reports_broken_files() -> None:
     # no_triggers_py2.py holds none of the trigger words: never parsed, so never an error.
     assert result.files_seen == len(list(FIXTURES.rglob("*.py")))
     assert result.files_parsed == result.files_seen - 1 - len(result.errors)
+
+
+def test_prefilter_tiers_are_exercised_by_the_fixtures() -> None:
+    plain = (FIXTURES / "modern_plain.py").read_bytes()
+    assert TRIGGER.search(plain)
+    assert not LEGACY_WORDS.search(plain)  # counted without name resolution
+    assert not TRIGGER.search((FIXTURES / "no_triggers_py2.py").read_bytes())  # never parsed
+    result = scan_file(str(FIXTURES / "modern_plain.py"))
+    assert result is not None
+    assert (result.native, result.legacy, result.findings) == (2, {}, [])
 
 
 def test_prefilter_changes_nothing_but_the_work_done() -> None:
