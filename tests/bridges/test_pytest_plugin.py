@@ -287,6 +287,7 @@ def test_unhandled_errors_of_both_worlds_are_reported(suite: pytest.Pytester) ->
         import asyncio
         import gc
 
+        import pytest
         from twisted.internet import defer
 
         async def test_orphaned_deferred():
@@ -303,10 +304,18 @@ def test_unhandled_errors_of_both_worlds_are_reported(suite: pytest.Pytester) ->
 
         async def test_clean():
             await asyncio.sleep(0)
+
+        @pytest.mark.filterwarnings("ignore::bridges.pytest_plugin.UnhandledErrorWarning")
+        async def test_logs_on_purpose(caplog):
+            d = defer.Deferred()
+            d.errback(ValueError("expected here"))
+            del d
+            gc.collect()
+            assert "expected here" in caplog.text
         """
     )
     result = suite.runpytest_subprocess(*_STRICT)
-    result.assert_outcomes(passed=1, failed=2)
+    result.assert_outcomes(passed=2, failed=2)
     result.stdout.fnmatch_lines(
         [
             "*UnhandledErrorWarning: an error was logged on 'bridges'*test_orphaned_deferred*",
