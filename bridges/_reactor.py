@@ -207,6 +207,12 @@ def run(coro: Coroutine[Any, Any, _T]) -> _T:
     global _run_called
     if not inspect.iscoroutine(coro):
         raise TypeError(f"run() needs a coroutine object, not {type(coro).__qualname__}")
+    if asyncio._get_running_loop() is not None:
+        coro.close()
+        raise RuntimeError(
+            "bridges.run() cannot be called from a running event loop; "
+            "await the coroutine, or call bridges.install_reactor() in it"
+        )
     if _run_called:
         coro.close()
         raise RuntimeError(

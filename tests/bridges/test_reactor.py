@@ -274,3 +274,11 @@ def test_install_on_a_loop_that_is_not_running_yet(python) -> None:
         """
     )
     assert (proc.returncode, proc.stderr, proc.stdout) == (0, "", ""), proc
+
+
+async def test_run_inside_a_running_loop_is_a_clear_error() -> None:
+    async def never() -> None:
+        raise AssertionError("must not run")
+
+    with pytest.raises(RuntimeError, match="cannot be called from a running event loop"):
+        bridges.run(never())
