@@ -221,3 +221,18 @@ def test_missing_libcst_names_the_extra(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "pip install 'asyncmigrate[rewrite]'" in done.stderr
     assert done.stdout == ""
+
+
+def test_this_projects_modern_apps_stay_migrated(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The legacy/ and modern/ apps are the same service written both ways: the scan must tell
+    # them apart (this is also what the pre-commit hook guards in a migrating codebase).
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
+    code, out, _ = run(capsys, "--no-progress", "modern")
+    assert code == 0, out
+    assert "no legacy async patterns" in out
+    code, out, _ = run(capsys, "--no-progress", "legacy")
+    assert code == 1
+    assert "web-asynchronous" in out
+    assert "inline-callbacks" in out
