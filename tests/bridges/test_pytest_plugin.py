@@ -413,3 +413,28 @@ def test_a_hanging_fixture_of_a_wider_scope_times_out_too(suite: pytest.Pytester
     result.stdout.fnmatch_lines(
         ["*the async fixture 'never_ready' did not finish in time*", "*in never_ready"]
     )
+
+
+def test_gen_test_keeps_pytest_tornados_timeout(suite: pytest.Pytester) -> None:
+    suite.makepyfile(
+        test_hang="""
+        import asyncio
+        import pytest
+        from tornado import gen
+
+        @pytest.mark.gen_test(timeout=1)
+        async def test_hangs_async():
+            await asyncio.Event().wait()
+
+        @pytest.mark.gen_test
+        def test_hangs_generator():
+            yield gen.sleep(60)
+
+        @pytest.mark.gen_test
+        async def test_after_them():
+            await gen.sleep(0)
+        """
+    )
+    result = suite.runpytest_subprocess(*_STRICT, "--async-test-timeout=1")
+    result.assert_outcomes(passed=1, failed=2)
+    result.stdout.fnmatch_lines(["*TimeoutError: Operation timed out after 1* seconds*"])
