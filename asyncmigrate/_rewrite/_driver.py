@@ -1,10 +1,14 @@
-"""Rewrite a tree: the per-file rewrite in worker processes, then the whole-tree call check.
+"""Rewrite a tree, in three phases run on worker processes (one pool for all three).
 
-Phase 1 rewrites every file with every selected conversion and indexes (with ``ast``) the calls
-whose result nobody awaits. Phase 2 takes the Tornado functions that were converted and are
-called like that somewhere in the tree, and rewrites their files again with those functions
-left alone: a native coroutine does not start until awaited, so converting them would silently
-stop work from running. Nothing is written here; see :func:`write_atomically`.
+1. Find the candidate functions of every file (``ast`` only: cheap).
+2. Index, in every file that mentions one of their names, the calls whose result nobody awaits
+   (``_callsites``). A Tornado candidate called like that somewhere in the tree is *blocked*: a
+   native coroutine does not start until awaited, so converting it would silently stop work
+   from running. A Twisted one is blocked only where it is driven as a generator
+   (``bridges.deferred_coroutine`` keeps its Deferred contract otherwise).
+3. Rewrite the files that have candidates, leaving the blocked functions alone.
+
+Nothing is written here; see :func:`write_atomically`.
 """
 
 from __future__ import annotations
@@ -14,15 +18,23 @@ import contextlib
 import os
 import tempfile
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from asyncmigrate._files import iter_python_files
 from asyncmigrate._rewrite._callsites import Use, unawaited_uses
-from asyncmigrate._rewrite._module import CONVERSIONS, decode, rewrite_text, syntax_check
-from asyncmigrate._rewrite._result import Converted, Failure, Result, Success, Trap
+from asyncmigrate._rewrite._candidates import all_candidates, find_defs
+from asyncmigrate._rewrite._module import (
+    CONVERSIONS,
+    TRIGGERS,
+    decode,
+    rewrite_text,
+    syntax_check,
+)
+from asyncmigrate._rewrite._names import import_aliases
+from asyncmigrate._rewrite._result import Converted, Failure, Result, Skip, Success, Trap
 
 #: Call-site kinds that stop a Twisted conversion (its Deferred contract covers the others).
 TWISTED_BLOCKERS = frozenset({"generator-protocol"})
@@ -63,36 +75,84 @@ class Report:
         return [r for r in self.results if isinstance(r, Failure)]
 
 
-@dataclass
-class _Job:
+@dataclass(frozen=True)
+class _Candidate:
     path: str
-    selected: frozenset[str]
-    blocked: dict[int, tuple[str, str]] = field(default_factory=dict)
-    index_calls: bool = True
+    name: str
+    line: int
+    scope: str
+    conversion: str
 
 
-def _run(job: _Job) -> tuple[Result, list[Use]]:
+def _read(path: str) -> tuple[bytes, str, ast.Module] | Failure:
     try:
-        data = Path(job.path).read_bytes()
+        data = Path(path).read_bytes()
     except OSError as exc:
-        return Failure(job.path, f"cannot read: {exc.strerror or exc}"), []
+        return Failure(path, f"cannot read: {exc.strerror or exc}")
     try:
         text, _ = decode(data)
     except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
-        return Failure(job.path, f"cannot decode: {exc}"), []
-    tree = syntax_check(job.path, text)
+        return Failure(path, f"cannot decode: {exc}")
+    tree = syntax_check(path, text)
     if isinstance(tree, Failure):
-        return tree, []
-    uses = unawaited_uses(tree) if job.index_calls else []
-    result = rewrite_text(job.path, data, selected=job.selected, blocked=job.blocked, tree=tree)
-    return result, uses
+        return tree
+    return data, text, tree
 
 
-def _map(jobs: Sequence[_Job], workers: int) -> list[tuple[Result, list[Use]]]:
-    if workers <= 1 or len(jobs) < 4:
-        return [_run(job) for job in jobs]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(_run, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
+def _find(job: tuple[str, frozenset[str]]) -> list[_Candidate] | Failure:
+    """Phase 1: the candidates of one file (``ast`` only)."""
+    path, selected = job
+    read = _read(path)
+    if isinstance(read, Failure):
+        return read
+    _, text, tree = read
+    if not any(word in text for word in TRIGGERS):
+        return []
+    defs = find_defs(tree, import_aliases(tree), selected)
+    return [
+        _Candidate(path, d.node.name, d.line, d.scope, d.conversion or "")
+        for d in all_candidates(defs)
+    ]
+
+
+def _uses(job: tuple[str, frozenset[str]]) -> list[Use]:
+    """Phase 2: the un-awaited uses, in one file, of the candidates' names."""
+    path, names = job
+    read = _read(path)
+    if isinstance(read, Failure):
+        return []
+    _, text, tree = read
+    if not any(name in text for name in names):
+        return []
+    return [u for u in unawaited_uses(tree) if u.name in names]
+
+
+def _rewrite(job: tuple[str, frozenset[str], dict[int, tuple[str, str]]]) -> Result:
+    """Phase 3: rewrite one file, leaving the blocked functions alone."""
+    path, selected, blocked = job
+    read = _read(path)
+    if isinstance(read, Failure):
+        return read
+    data, _, tree = read
+    return rewrite_text(path, data, selected=selected, blocked=blocked, tree=tree)
+
+
+class _Runner:
+    """Maps jobs on worker processes (one pool for every phase), or inline for small trees."""
+
+    def __init__(self, workers: int, jobs: int) -> None:
+        self.pool = ProcessPoolExecutor(workers) if workers > 1 and jobs >= 4 else None
+        self.workers = workers
+
+    def map(self, fn, jobs):  # type: ignore[no-untyped-def]
+        if self.pool is None or len(jobs) < 2:
+            return [fn(job) for job in jobs]
+        chunk = max(1, len(jobs) // (self.workers * 4))
+        return list(self.pool.map(fn, jobs, chunksize=chunk))
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
 
 
 def rewrite_paths(
@@ -106,55 +166,70 @@ def rewrite_paths(
     Raises :class:`FileNotFoundError` if one of ``paths`` does not exist.
     """
     files = [str(p) for p in iter_python_files(paths)]
-    workers = workers if workers is not None else (os.cpu_count() or 1)
-    first = _map([_Job(path, selected) for path in files], workers)
-    results = {r.path: r for r, _ in first}
-    uses: list[tuple[str, Use]] = [(r.path, u) for r, found in first for u in found]
+    runner = _Runner(workers if workers is not None else (os.cpu_count() or 1), len(files))
+    try:
+        return _rewrite_files(files, selected, runner)
+    finally:
+        runner.close()
 
-    defined: dict[str, list[Converted]] = {}
-    for result in results.values():
-        for c in result.converted:
-            if c.conversion != "gen-test":
-                defined.setdefault(c.name, []).append(c)
-    callers: dict[tuple[str, int], list[tuple[str, Use]]] = {}
-    for path, use in uses:
-        for c in defined.get(use.name, ()):
-            if c.conversion == "inline-callbacks" and use.kind not in TWISTED_BLOCKERS:
-                continue
-            if use.may_call(c.scope, c.path, path):
-                callers.setdefault((c.path, c.line), []).append((path, use))
+
+def _rewrite_files(files: list[str], selected: frozenset[str], runner: _Runner) -> Report:
+    results: dict[str, Result] = {}
+    candidates: list[_Candidate] = []
+    for path, found in zip(files, runner.map(_find, [(p, selected) for p in files]), strict=True):
+        if isinstance(found, Failure):
+            results[path] = found
+        elif not found:
+            results[path] = Skip(path, "nothing to convert")
+        else:
+            candidates += found
 
     report = Report()
     blocked: dict[str, dict[int, tuple[str, str]]] = {}
-    for (def_path, def_line), sites in sorted(callers.items()):
-        first_path, first_use = sites[0]
-        name = first_use.name
-        more = f" and {len(sites) - 1} more" if len(sites) > 1 else ""
-        blocked.setdefault(def_path, {})[def_line] = (
-            _trap_id(first_use),
-            (
-                f"called at {first_path}:{first_use.line} ({first_use.detail}){more}; "
-                f"{_CALL_REASONS.get(first_use.kind, '')}: await it there, or spawn it "
-                "(IOLoop.current().spawn_callback / asyncio.ensure_future)"
-            ),
-        )
-        for path, use in sites:
-            trap_id = (
-                use.kind if use.kind in {"add-future", "generator-protocol"} else "not-awaited"
+    checked = [c for c in candidates if c.conversion != "gen-test"]
+    names = frozenset(c.name for c in checked)
+    if names:
+        searched = [p for p in files if not isinstance(results.get(p), Failure)]
+        by_name: dict[str, list[_Candidate]] = {}
+        for c in checked:
+            by_name.setdefault(c.name, []).append(c)
+        callers: dict[tuple[str, int], list[tuple[str, Use]]] = {}
+        for path, uses in zip(
+            searched, runner.map(_uses, [(p, names) for p in searched]), strict=True
+        ):
+            for use in uses:
+                for c in by_name.get(use.name, ()):
+                    if c.conversion == "inline-callbacks" and use.kind not in TWISTED_BLOCKERS:
+                        continue
+                    if use.may_call(c.scope, c.path, path):
+                        callers.setdefault((c.path, c.line), []).append((path, use))
+        for (def_path, def_line), sites in sorted(callers.items()):
+            first_path, first_use = sites[0]
+            name = first_use.name
+            more = f" and {len(sites) - 1} more" if len(sites) > 1 else ""
+            blocked.setdefault(def_path, {})[def_line] = (
+                _trap_id(first_use),
+                (
+                    f"called at {first_path}:{first_use.line} ({first_use.detail}){more}; "
+                    f"{_CALL_REASONS.get(first_use.kind, '')}: await it there, or spawn it "
+                    "(IOLoop.current().spawn_callback / asyncio.ensure_future)"
+                ),
             )
-            report.call_traps.append(
-                Trap(
-                    path,
-                    use.line,
-                    trap_id,
-                    f"`{name}` {use.detail}; {_CALL_REASONS.get(use.kind, '')}; "
-                    f"so `{name}` ({def_path}:{def_line}) stays as it is",
+            for path, use in sites:
+                report.call_traps.append(
+                    Trap(
+                        path,
+                        use.line,
+                        _trap_id(use),
+                        f"`{name}` {use.detail}; {_CALL_REASONS.get(use.kind, '')}; "
+                        f"so `{name}` ({def_path}:{def_line}) stays as it is",
+                    )
                 )
-            )
-    if blocked:
-        again = [_Job(path, selected, lines, index_calls=False) for path, lines in blocked.items()]
-        for result, _ in _map(again, workers):
-            results[result.path] = result
+
+    todo = sorted({c.path for c in candidates}, key=files.index)
+    jobs = [(path, selected, blocked.get(path, {})) for path in todo]
+    for path, result in zip(todo, runner.map(_rewrite, jobs), strict=True):
+        results[path] = result
     report.results = [results[path] for path in files]
     return report
 

@@ -1,8 +1,10 @@
 """Import upkeep after a conversion: drop the imports it made unused, add the ones it needs.
 
-Only module-level import lines are edited. An import is removed only when its name was used
-before the rewrite and is not used after it (so an import that was already unused, maybe on
-purpose, stays), and only for the modules the rewrite replaces.
+Works on the file's text with ``ast`` coordinates; only a module-level import statement that
+has lines of its own is edited (re-parsed alone with LibCST, so that its formatting is kept).
+An import is removed only when its name was read before the rewrite and is not read after it
+(so an import that was already unused, maybe on purpose, stays), and only for the modules the
+rewrite replaces. New imports go after the leading block of imports (or the docstring).
 """
 
 from __future__ import annotations
@@ -16,9 +18,8 @@ from asyncmigrate._rewrite._names import _dotted
 #: Modules whose imported names a conversion may leave unused.
 REPLACED = ("tornado.gen", "twisted.internet.defer")
 
-
-def used_names(tree: ast.AST) -> set[str]:
-    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+#: An edit of the file's lines: replace lines [start, end) (0-based) with text.
+Edit = tuple[int, int, str]
 
 
 def _replaced(qualified: str) -> bool:
@@ -55,67 +56,73 @@ def _prune(stmt: cst.SimpleStatementLine, unused: set[str]) -> cst.SimpleStateme
             continue
         if len(names) != len(small.names):
             names[-1] = names[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
-            if isinstance(small, cst.ImportFrom) and small.lpar is not None and len(names) > 1:
-                # keep a trailing comma in a parenthesised, one-per-line import
-                last = small.names[-1]  # type: ignore[index]
-                names[-1] = names[-1].with_changes(comma=last.comma)
             small = small.with_changes(names=names)
         body.append(small)
     if not body:
         return None
-    if body != list(stmt.body):
+    if len(body) != len(stmt.body):
         body[-1] = body[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
-        return stmt.with_changes(body=body)
-    return stmt
+    return stmt.with_changes(body=body)
 
 
-def _is_import_line(stmt: cst.CSTNode) -> bool:
-    return isinstance(stmt, cst.SimpleStatementLine) and all(
-        isinstance(s, cst.Import | cst.ImportFrom) for s in stmt.body
-    )
+def _binds(stmt: ast.Import | ast.ImportFrom) -> set[str]:
+    if isinstance(stmt, ast.Import):
+        return {a.asname or a.name.split(".")[0] for a in stmt.names}
+    return {a.asname or a.name for a in stmt.names}
 
 
-def _is_preamble(stmt: cst.CSTNode) -> bool:
-    """A docstring or ``from __future__`` line: new imports go after these."""
-    if not isinstance(stmt, cst.SimpleStatementLine):
-        return False
-    small = stmt.body[0]
-    if isinstance(small, cst.Expr) and isinstance(
-        small.value, cst.SimpleString | cst.ConcatenatedString
-    ):
-        return True
-    return (
-        isinstance(small, cst.ImportFrom) and _dotted(small.module or cst.Name("x")) == "__future__"
-    )
-
-
-def fix_imports(
-    module: cst.Module, used_before: set[str], used_after: set[str], needs: set[str]
-) -> cst.Module:
-    unused = used_before - used_after
-    body: list[cst.CSTNode] = []
-    for stmt in module.body:
-        if unused and _is_import_line(stmt):
-            pruned = _prune(stmt, unused)  # type: ignore[arg-type]
-            if pruned is None:
-                continue
-            stmt = pruned
-        body.append(stmt)
-    if needs:
-        anchor = 0
+def import_edits(
+    tree: ast.Module,
+    lines: list[str],
+    unused: set[str],
+    needs: set[str],
+    newline: str,
+) -> list[Edit]:
+    """The line edits that remove ``unused`` imports and add ``needs`` (qualified names)."""
+    edits: list[Edit] = []
+    body = tree.body
+    if unused:
         for index, stmt in enumerate(body):
-            if _is_import_line(stmt) or _is_preamble(stmt):
-                anchor = index + 1
-            elif isinstance(stmt, cst.FunctionDef | cst.ClassDef):
+            if not isinstance(stmt, ast.Import | ast.ImportFrom) or not (_binds(stmt) & unused):
+                continue
+            start, end = stmt.lineno, stmt.end_lineno or stmt.lineno
+            shares = (index > 0 and (body[index - 1].end_lineno or 0) >= start) or (
+                index + 1 < len(body) and body[index + 1].lineno <= end
+            )
+            if shares or stmt.col_offset != 0:
+                continue  # `import a; import b` on one line: left as it is
+            text = "".join(lines[start - 1 : end])
+            try:
+                module = cst.parse_module(text)
+            except cst.ParserSyntaxError:
+                continue
+            [line] = module.body
+            assert isinstance(line, cst.SimpleStatementLine)
+            pruned = _prune(line, unused)
+            new = "" if pruned is None else module.with_changes(body=[pruned]).code
+            if new != text:
+                edits.append((start - 1, end, new))
+    if needs:
+        anchor = None
+        for stmt in body:
+            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 break
-        new = [_import_line(need) for need in sorted(needs)]
-        body[anchor:anchor] = new
-    return module.with_changes(body=body)
+            preamble = (
+                isinstance(stmt, ast.Expr)
+                and isinstance(stmt.value, ast.Constant)
+                and isinstance(stmt.value.value, str)
+            )
+            if isinstance(stmt, ast.Import | ast.ImportFrom) or preamble:
+                anchor = stmt.end_lineno
+        if anchor is None:
+            first = body[0]
+            decorators = getattr(first, "decorator_list", [])
+            anchor = min([first.lineno, *(d.lineno for d in decorators)]) - 1
+        text = "".join(_import_line(need) + newline for need in sorted(needs))
+        edits.append((anchor, anchor, text))
+    return edits
 
 
-def _import_line(qualname: str) -> cst.SimpleStatementLine:
+def _import_line(qualname: str) -> str:
     parent, _, leaf = qualname.rpartition(".")
-    code = f"from {parent} import {leaf}\n" if parent else f"import {qualname}\n"
-    stmt = cst.parse_statement(code)
-    assert isinstance(stmt, cst.SimpleStatementLine)
-    return stmt
+    return f"from {parent} import {leaf}" if parent else f"import {qualname}"

@@ -1,4 +1,11 @@
-"""Rewrite one file's text: parse, convert, fix imports, verify, and return a result value."""
+"""Rewrite one file's text: find the candidates with ``ast``, convert each with LibCST, fix
+imports, verify, and return a result value.
+
+Only the candidate functions are parsed with LibCST (each one alone, under an ``if 1:`` header
+when it is indented, so that its text, strings included, is parsed as it stands); the converted
+text replaces their lines. Everything else in the file is never re-generated, so it is kept
+byte for byte, and the cost of the rewrite follows the size of what it converts.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +18,12 @@ from collections.abc import Mapping
 
 import libcst as cst
 
+from asyncmigrate._rewrite._candidates import RULES, find_defs, outermost_candidates
 from asyncmigrate._rewrite._convert import ModuleConverter
-from asyncmigrate._rewrite._imports import fix_imports
-from asyncmigrate._rewrite._names import Names
-from asyncmigrate._rewrite._result import Failure, Result, Skip, Success, Trap
-from asyncmigrate._rewrite._tornado import COROUTINE, GEN_TEST
-from asyncmigrate._rewrite._twisted import INLINE_CALLBACKS
+from asyncmigrate._rewrite._imports import Edit, import_edits
+from asyncmigrate._rewrite._names import Names, import_aliases
+from asyncmigrate._rewrite._result import Converted, Failure, Result, Skip, Success, Trap
 from asyncmigrate._rewrite._unit import Unit
-
-RULES = (COROUTINE, GEN_TEST, INLINE_CALLBACKS)
 
 #: Every conversion id, with what it converts (``--select``/``--ignore``).
 CONVERSIONS = {
@@ -28,7 +32,7 @@ CONVERSIONS = {
     "inline-callbacks": "Twisted @inlineCallbacks to @bridges.deferred_coroutine async def",
 }
 
-#: A file without any of these words has nothing to convert: it is not parsed by LibCST.
+#: A file without any of these words has nothing to convert: it is not even parsed.
 #: Every way to reach the decorators (aliases included) has the word in its import.
 TRIGGERS = ("coroutine", "gen_test", "inlineCallbacks")
 
@@ -54,6 +58,13 @@ def syntax_check(path: str, text: str) -> ast.Module | Failure:
         )
 
 
+def _apply(lines: list[str], edits: list[Edit]) -> str:
+    out = list(lines)
+    for start, end, text in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
+        out[start:end] = [text] if text else []
+    return "".join(out)
+
+
 def rewrite_text(
     path: str,
     data: bytes,
@@ -74,29 +85,50 @@ def rewrite_text(
         if isinstance(checked, Failure):
             return checked
         tree = checked
+    aliases = import_aliases(tree)
+    candidates = outermost_candidates(find_defs(tree, aliases, selected))
+    if not candidates:
+        return Skip(path, "nothing to convert")
+    names = Names(aliases)
+    lines = text.splitlines(keepends=True)
+    newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+    edits: list[Edit] = []
+    traps: list[Trap] = []
+    converted: list[Converted] = []
+    needs: set[str] = set()
+    delta: Counter[str] = Counter()
     try:
-        module = cst.parse_module(data)
-    except cst.ParserSyntaxError as exc:
-        return Failure(path, f"LibCST cannot parse it: {exc.message} (line {exc.raw_line})")
-    unit = Unit(path, module, tree, Names(module), selected, blocked or {})
-    try:
-        new = module.visit(ModuleConverter(unit, RULES))
-        if not unit.converted:
-            return Success(path, text, text, [], sorted(unit.traps), encoding)
-        before = Counter(n.id for n in ast.walk(tree) if isinstance(n, ast.Name))
-        after = {name for name, count in (before + unit.name_delta).items() if count > 0}
-        after |= {name for name, count in unit.name_delta.items() if count > 0}
-        new = fix_imports(new, set(before), after, unit.needs)
-        code = new.code
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the input's own SyntaxWarnings are not ours
-            compile(code, path, "exec", dont_inherit=True)
+        for candidate in candidates:
+            start, end = candidate.first_line, candidate.node.end_lineno or candidate.line
+            chunk = "".join(lines[start - 1 : end])
+            header = "" if candidate.node.col_offset == 0 else "if 1:" + newline
+            module = cst.parse_module(header + chunk)
+            unit = Unit(path, names, selected, blocked or {}, defs=candidate.flat())
+            new = module.visit(ModuleConverter(unit, RULES))
+            traps += unit.traps
+            if unit.converted:
+                converted += unit.converted
+                needs |= unit.needs
+                delta.update(unit.name_delta)
+                edits.append((start - 1, end, new.code[len(header) :]))
+        if converted:
+            before = Counter(n.id for n in ast.walk(tree) if isinstance(n, ast.Name))
+            after = {name for name, count in (before + delta).items() if count > 0}
+            edits += import_edits(tree, lines, set(before) - after, needs, newline)
+            code = _apply(lines, edits)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the input's own SyntaxWarnings are not ours
+                compile(code, path, "exec", dont_inherit=True)
+        else:
+            code = text
     except SyntaxError as exc:
         return Failure(
             path,
             f"the rewritten file would not compile ({exc.msg}, line {exc.lineno}); left unchanged",
-            traps=sorted(unit.traps),
+            traps=sorted(traps),
         )
+    except cst.ParserSyntaxError as exc:
+        return Failure(path, f"LibCST cannot parse it: {exc.message} (line {exc.raw_line})")
     except Exception as exc:  # a bug in a transformer must not stop the other files
         return Failure(path, f"internal error while rewriting: {type(exc).__name__}: {exc}")
-    return Success(path, text, code, sorted(unit.converted), sorted(unit.traps), encoding)
+    return Success(path, text, code, sorted(converted), sorted(traps), encoding)

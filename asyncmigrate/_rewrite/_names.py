@@ -3,11 +3,14 @@
 A cheap stand-in for LibCST's ``QualifiedNameProvider``: the rewrite only needs to know whether
 ``g.coroutine`` or ``ic`` means ``tornado.gen.coroutine`` or
 ``twisted.internet.defer.inlineCallbacks``, and a full scope analysis of every file costs more
-than the rest of the rewrite together. Imports at module level (also inside top-level ``try``,
-``if`` and ``with`` blocks) count; a name rebound later in the module is not followed.
+than the rest of the rewrite together. The imports are read from the ``ast`` tree (the rewrite
+parses only the functions it converts with LibCST). Imports at module level (also inside
+top-level ``try``, ``if`` and ``with`` blocks) count; a name rebound later is not followed.
 """
 
 from __future__ import annotations
+
+import ast
 
 import libcst as cst
 
@@ -21,60 +24,66 @@ def _dotted(node: cst.BaseExpression) -> str | None:
     return None
 
 
-def _import_statements(body: object) -> list[cst.Import | cst.ImportFrom]:
-    found: list[cst.Import | cst.ImportFrom] = []
-    for stmt in body:  # type: ignore[attr-defined]
-        if isinstance(stmt, cst.SimpleStatementLine):
-            found.extend(s for s in stmt.body if isinstance(s, cst.Import | cst.ImportFrom))
-        elif isinstance(stmt, cst.If | cst.With):
-            found.extend(_import_statements(stmt.body.body))
-            if isinstance(stmt, cst.If) and stmt.orelse is not None:
-                found.extend(_import_statements([stmt.orelse]))
-        elif isinstance(stmt, cst.Else):
-            found.extend(_import_statements(stmt.body.body))
-        elif isinstance(stmt, cst.Try):
-            found.extend(_import_statements(stmt.body.body))
+def _ast_dotted(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _ast_dotted(node.value)
+        return None if base is None else f"{base}.{node.attr}"
+    return None
+
+
+def _ast_imports(body: list[ast.stmt]) -> list[ast.Import | ast.ImportFrom]:
+    found: list[ast.Import | ast.ImportFrom] = []
+    for stmt in body:
+        if isinstance(stmt, ast.Import | ast.ImportFrom):
+            found.append(stmt)
+        elif isinstance(stmt, ast.If):
+            found += _ast_imports(stmt.body) + _ast_imports(stmt.orelse)
+        elif isinstance(stmt, ast.With):
+            found += _ast_imports(stmt.body)
+        elif isinstance(stmt, ast.Try):
+            found += _ast_imports(stmt.body) + _ast_imports(stmt.orelse)
             for handler in stmt.handlers:
-                found.extend(_import_statements(handler.body.body))
+                found += _ast_imports(handler.body)
     return found
 
 
-def import_aliases(module: cst.Module) -> dict[str, str]:
-    """Map each name bound by an import to the qualified name it stands for."""
+def import_aliases(tree: ast.Module) -> dict[str, str]:
+    """Map each name bound by a module-level import to the qualified name it stands for."""
     aliases: dict[str, str] = {}
-    for stmt in _import_statements(module.body):
-        if isinstance(stmt, cst.Import):
+    for stmt in _ast_imports(tree.body):
+        if isinstance(stmt, ast.Import):
             for alias in stmt.names:
-                full = _dotted(alias.name)
-                if full is None:
-                    continue
                 if alias.asname is not None:
-                    local = _dotted(alias.asname.name)  # type: ignore[arg-type]
-                    if local:
-                        aliases[local] = full
+                    aliases[alias.asname] = alias.name
                 else:
-                    head = full.split(".")[0]
+                    head = alias.name.split(".")[0]
                     aliases[head] = head
-        else:
-            if stmt.relative or stmt.module is None or isinstance(stmt.names, cst.ImportStar):
-                continue
-            base = _dotted(stmt.module)
+        elif not stmt.level and stmt.module is not None:
             for alias in stmt.names:
-                name = _dotted(alias.name)
-                if base is None or name is None:
-                    continue
-                local = name
-                if alias.asname is not None:
-                    local = _dotted(alias.asname.name) or name  # type: ignore[arg-type]
-                aliases[local] = f"{base}.{name}"
+                if alias.name != "*":
+                    aliases[alias.asname or alias.name] = f"{stmt.module}.{alias.name}"
     return aliases
+
+
+def qualified_ast(node: ast.expr, aliases: dict[str, str]) -> str | None:
+    """The qualified name an ``ast`` expression stands for (see `Names.qualified`)."""
+    dotted = _ast_dotted(node)
+    if dotted is None:
+        return None
+    head, _, rest = dotted.partition(".")
+    target = aliases.get(head)
+    if target is None:
+        return None
+    return f"{target}.{rest}" if rest else target
 
 
 class Names:
     """Qualified-name lookups for one module."""
 
-    def __init__(self, module: cst.Module) -> None:
-        self.aliases = import_aliases(module)
+    def __init__(self, aliases: dict[str, str]) -> None:
+        self.aliases = aliases
 
     def qualified(self, node: cst.BaseExpression) -> str | None:
         """``tornado.gen.coroutine`` for ``gen.coroutine`` after ``from tornado import gen``."""
