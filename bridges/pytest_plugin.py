@@ -16,6 +16,8 @@ What it does, and why:
 - pytest-tornado's ``io_loop`` fixture returns the Tornado ``IOLoop`` of the shared loop, whose
   ``start``/``stop`` (hence ``run_sync`` and ``gen_test``, with its timeout) run the shared loop
   through pytest-twisted's greenlet. Closing it is an error: the plugin closes it at the end.
+  A generator ``gen_test`` is handed to pytest-tornado as a coroutine function, so that it runs
+  on the loop from its first line, as an ``async def`` one does.
 - Plain ``async def`` tests and plain async (generator) fixtures run as asyncio Tasks on the
   shared loop. Tests and fixtures marked by pytest-twisted (``inlineCallbacks``,
   ``ensureDeferred``, ``async_fixture``, ``async_yield_fixture``) keep pytest-twisted's semantics:
@@ -408,16 +410,44 @@ def _pytest_timeout(item: pytest.Item) -> float | None:
     return float(timeout) if timeout else None
 
 
-class _SessionFixtures:
-    """Fixtures registered at configure time, after pytest-tornado, so that they override it."""
+class _TornadoSide:
+    """What the plugin changes for pytest-tornado; registered at configure time, after it."""
 
     def __init__(self, session: _Session) -> None:
         self._session = session
 
     @pytest.fixture
     def io_loop(self) -> Any:
-        """The Tornado IOLoop of the session's shared asyncio loop (see the module docstring)."""
+        """The Tornado IOLoop of the session's shared asyncio loop (see the module docstring).
+
+        Registered after pytest-tornado, so this definition is the one pytest uses.
+        """
         return self._session.ioloop
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> Generator[None, object, object]:
+        """Run all of a generator ``gen_test`` on the loop, not just what follows its first yield.
+
+        pytest-tornado calls a generator test (so runs it up to its first ``yield``) before it
+        starts the loop with ``run_sync``. Handing it a coroutine function instead, which calls
+        the generator from inside the loop, is what it does for ``async def`` tests already.
+        """
+        func = pyfuncitem.obj
+        if pyfuncitem.get_closest_marker("gen_test") is None or not inspect.isgeneratorfunction(
+            func
+        ):
+            return (yield)
+        from tornado import gen
+
+        @functools.wraps(func)
+        async def on_the_loop(*args: Any, **kwargs: Any) -> Any:
+            return await gen.coroutine(func)(*args, **kwargs)
+
+        pyfuncitem.obj = on_the_loop
+        try:
+            return (yield)
+        finally:
+            pyfuncitem.obj = func
 
 
 # ---------------------------------------------------------------------------------------------
@@ -443,7 +473,7 @@ def pytest_configure(config: pytest.Config) -> None:
     import pytest_twisted
 
     pytest_twisted.reactor_installers["asyncio"] = _adopt_installed_reactor
-    config.pluginmanager.register(_SessionFixtures(session), "bridges-fixtures")
+    config.pluginmanager.register(_TornadoSide(session), "bridges-tornado")
 
 
 @pytest.hookimpl(trylast=True)

@@ -97,8 +97,10 @@ async def test_twisted_ensure_deferred(twisted_yield_fixture):
 _TORNADO_TESTS = """
 @pytest.mark.gen_test
 def test_gen_test_generator(io_loop):
-    yield gen.sleep(0.001)
+    # All of it runs on the loop, also the part before the first yield.
     assert asyncio.get_running_loop() is io_loop.asyncio_loop is reactor._asyncioEventloop
+    yield gen.sleep(0.001)
+    assert asyncio.get_running_loop() is io_loop.asyncio_loop
 
 
 @pytest.mark.gen_test(timeout=10)
