@@ -440,3 +440,20 @@ def test_gen_test_keeps_pytest_tornados_timeout(suite: pytest.Pytester) -> None:
     result = suite.runpytest_subprocess(*_STRICT, "--async-test-timeout=1")
     result.assert_outcomes(passed=1, failed=2)
     result.stdout.fnmatch_lines(["*TimeoutError: Operation timed out after 1* seconds*"])
+
+
+def test_without_pytest_twisted_the_plugin_stands_aside(suite: pytest.Pytester) -> None:
+    suite.makepyfile(
+        test_plain="""
+        import sys
+
+        def test_sync():
+            assert "twisted.internet.reactor" not in sys.modules
+
+        async def test_async():
+            pass
+        """
+    )
+    result = suite.runpytest_subprocess(*_STRICT, "-p", "no:twisted")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*async def functions are not natively supported*"])
