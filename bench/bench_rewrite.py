@@ -1,0 +1,149 @@
+"""``asyncmigrate rewrite`` throughput against tornado-async-transformer 0.2.0.
+
+``python -m bench rewrite``. Sources: tornado 4.5.3's ``tornado/`` package, from the sdist that
+``make corpus`` downloads (``scripts/corpus --fetch``; cached in ``.corpus/``). Each measurement
+is *cold*: a fresh copy of the files and a fresh process (interpreter start and imports
+included), timed from the parent, median of ``ROUNDS`` rounds in which the tools alternate.
+
+- asyncmigrate: ``python -m asyncmigrate rewrite --write`` (worker processes on every core);
+  over the whole package, and over the files holding ``@gen.coroutine`` only.
+- tornado-async-transformer 0.2.0 (the one published tool that does this), on those same
+  ``@gen.coroutine`` files: its own command line, in ``.bench/tat`` (a venv with a current
+  libcst, since its pinned libcst 0.1.2 does not run on Python 3.13; installed ``--no-deps``).
+
+Converted functions are counted the same way for both: ``async def`` in the output minus
+``async def`` in the input (``ast``). Target: at least 2x its files per second while converting
+at least as many functions. Exits 1 if it could not measure or a target is missed.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROUNDS = 3
+ROOT = Path(__file__).resolve().parent.parent
+TAT = ROOT / ".bench" / "tat"
+TAT_PIN = "tornado-async-transformer==0.2.0"
+
+
+def sources() -> Path:
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "corpus"), "--fetch"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return Path(out.strip().splitlines()[-1]) / "tornado"
+
+
+def tat_python() -> Path:
+    python = TAT / "bin" / "python"
+    stamp = TAT / ".installed"
+    import libcst  # the same libcst for both tools
+
+    want = f"{TAT_PIN} libcst=={libcst._version.__version__}"
+    if not stamp.exists() or stamp.read_text() != want:
+        shutil.rmtree(TAT, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", str(TAT)], check=True)
+        pip = [str(python), "-m", "pip", "--quiet", "--disable-pip-version-check", "install"]
+        subprocess.run([*pip, "--no-deps", TAT_PIN], check=True)
+        subprocess.run([*pip, want.split()[1]], check=True)
+        stamp.write_text(want)
+    return python
+
+
+def async_defs(files: list[Path]) -> int:
+    count = 0
+    for path in files:
+        try:
+            tree = ast.parse(path.read_bytes())
+        except SyntaxError:
+            continue
+        count += sum(isinstance(n, ast.AsyncFunctionDef) for n in ast.walk(tree))
+    return count
+
+
+def timed_run(argv: list[str], package: Path, subset: list[Path] | None) -> tuple[float, int]:
+    """Copy the package, run ``argv`` + the copied paths, return (seconds, functions converted)."""
+    with tempfile.TemporaryDirectory(prefix="bench-rewrite-") as tmp:
+        copy = Path(tmp) / "tornado"
+        shutil.copytree(package, copy)
+        paths = [copy / p.relative_to(package) for p in subset] if subset else [copy]
+        files = [copy / p.relative_to(package) for p in (subset or package.rglob("*.py"))]
+        before = async_defs(files)
+        start = time.perf_counter()
+        proc = subprocess.run(
+            [*argv, *map(str, paths)], capture_output=True, text=True, check=False
+        )
+        elapsed = time.perf_counter() - start
+        if proc.returncode not in (0, 1):
+            raise SystemExit(f"{argv[:3]} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+        return elapsed, async_defs(files) - before
+
+
+def main() -> int:
+    package = sources()
+    every = sorted(package.rglob("*.py"))
+    coroutine_files = [p for p in every if "@gen.coroutine" in p.read_text(encoding="utf-8")]
+
+    def lines(files: list[Path]) -> int:
+        return sum(len(p.read_bytes().splitlines()) for p in files)
+
+    ours = [sys.executable, "-m", "asyncmigrate", "rewrite", "--write"]
+    tat = [str(tat_python()), "-m", "tornado_async_transformer.tool"]
+    runs: dict[str, list[tuple[float, int]]] = {"all": [], "ours": [], "tat": []}
+    for round_ in range(ROUNDS):
+        order = ["ours", "tat", "all"] if round_ % 2 == 0 else ["tat", "all", "ours"]
+        for which in order:
+            if which == "all":
+                runs["all"].append(timed_run(ours, package, None))
+            elif which == "ours":
+                runs["ours"].append(timed_run(ours, package, coroutine_files))
+            else:
+                runs["tat"].append(timed_run(tat, package, coroutine_files))
+
+    def row(name: str, key: str, files: list[Path], against: float | None) -> str:
+        seconds = statistics.median(t for t, _ in runs[key])
+        converted = max(c for _, c in runs[key])
+        ratio = f"{against / seconds:.2f}x" if against else ""
+        return (
+            f"| {name} | {len(files)} | {lines(files):,} | {converted} | {seconds:.2f} | "
+            f"{len(files) / seconds:.1f} | {lines(files) / seconds:,.0f} | {ratio} |"
+        )
+
+    tat_seconds = statistics.median(t for t, _ in runs["tat"])
+    print(
+        f"Cold runs, median of {ROUNDS}; {os.cpu_count()} cores; Python {sys.version.split()[0]}."
+    )
+    print()
+    print("| tool, files | files | lines | functions converted | s | files/s | lines/s | speed |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print(
+        row("tornado-async-transformer 0.2.0, `@gen.coroutine` files", "tat", coroutine_files, None)
+    )
+    print(row("asyncmigrate rewrite, `@gen.coroutine` files", "ours", coroutine_files, tat_seconds))
+    print(row("asyncmigrate rewrite, all of `tornado/`", "all", every, None))
+    ours_seconds = statistics.median(t for t, _ in runs["ours"])
+    speed = tat_seconds / ours_seconds
+    ours_converted = max(c for _, c in runs["ours"])
+    tat_converted = max(c for _, c in runs["tat"])
+    ok = speed >= 2.0 and ours_converted >= tat_converted
+    print()
+    print(
+        f"Target: at least 2x the files/s of tornado-async-transformer ({speed:.2f}x) while "
+        f"converting at least as many functions ({ours_converted} vs {tat_converted}): "
+        f"{'PASS' if ok else 'FAIL'}"
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
