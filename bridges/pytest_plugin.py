@@ -193,10 +193,9 @@ class _Outcome:
 class _Session:
     """The shared loop, its reactor and Tornado IOLoop, and the means to run work on them."""
 
-    def __init__(self, config: pytest.Config) -> None:
+    def __init__(self) -> None:
         import pytest_twisted  # type: ignore[import-untyped]
 
-        self._config = config
         self._pytest_twisted = pytest_twisted
         self.loop = _shared_loop()
         asyncio.set_event_loop(self.loop)
@@ -210,6 +209,8 @@ class _Session:
             loop_class._session = self  # type: ignore[attr-defined]
             self.ioloop = loop_class(make_current=False)
         self.item: pytest.Item | None = None
+        # pytest-twisted's installer for "asyncio", put back when the session ends.
+        self.own_installer: Callable[[], None] | None = None
         self.collector = _RecordCollector()
         for name in _WATCHED_LOGGERS:
             logging.getLogger(name).addHandler(self.collector)
@@ -468,10 +469,11 @@ def pytest_configure(config: pytest.Config) -> None:
             "loop and needs --reactor=asyncio (the default with it); to use another reactor, "
             "disable the plugin with -p no:bridges"
         )
-    session = _Session(config)
+    session = _Session()
     config.stash[_session_key] = session
     import pytest_twisted
 
+    session.own_installer = pytest_twisted.reactor_installers["asyncio"]
     pytest_twisted.reactor_installers["asyncio"] = _adopt_installed_reactor
     config.pluginmanager.register(_TornadoSide(session), "bridges-tornado")
 
@@ -483,6 +485,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if session is not None:
         del config.stash[_session_key]
         session.close()
+        import pytest_twisted
+
+        pytest_twisted.reactor_installers["asyncio"] = session.own_installer
 
 
 @pytest.hookimpl(wrapper=True)
