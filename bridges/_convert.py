@@ -96,11 +96,8 @@ def _to_concurrent(future: asyncio.Future[_T]) -> concurrent.futures.Future[_T]:
     return result
 
 
-# The exact types met on the hot path skip singledispatch's lookup; anything else (subclasses,
-# registered extensions) goes through it. Keep in sync with the registrations above.
-_FAST_FUTURE: dict[type, Callable[[Any, asyncio.AbstractEventLoop], asyncio.Future[Any]]] = {
-    Deferred: _twisted.deferred_to_future
-}
+# The running loop, as asyncio's own functions get it (C-accelerated, no exception when none).
+_get_running_loop = asyncio._get_running_loop
 
 
 def to_future(
@@ -124,15 +121,16 @@ def to_future(
 
     Raises ``TypeError`` for anything else.
     """
-    try:
-        loop = _reactor.current_loop()
-    except RuntimeError:
-        if inspect.iscoroutine(obj):
-            obj.close()  # it will never run: no "never awaited" warning on top of the error
-        raise
-    fast = _FAST_FUTURE.get(type(obj))
-    if fast is not None:
-        return fast(obj, loop)
+    loop = _get_running_loop()
+    if loop is None:
+        try:
+            loop = _reactor.current_loop()
+        except RuntimeError:
+            if inspect.iscoroutine(obj):
+                obj.close()  # it will never run: no "never awaited" warning on top of the error
+            raise
+    if type(obj) is Deferred:  # the hot path, without a lookup
+        return _twisted.deferred_to_future(obj, loop)
     return future_converter(obj, loop)
 
 
