@@ -127,71 +127,93 @@ def _callee(node: ast.expr) -> str | None:
     return None
 
 
-class _Index(ast.NodeVisitor):
-    def __init__(self) -> None:
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.Module)
+
+
+class _Index:
+    """One walk of the tree records parents and the nodes that mention ``names``; only those
+    are then judged (the walk is the cost: it is done once)."""
+
+    def __init__(self, names: frozenset[str] | None) -> None:
+        self.names = names
         self.parents: dict[int, ast.AST] = {}
         self.uses: list[Use] = []
+        self._consumed: dict[int, tuple[set[str], set[str]]] = {}
 
     def index(self, tree: ast.Module) -> list[Use]:
-        for parent in ast.walk(tree):
-            for child in ast.iter_child_nodes(parent):
-                self.parents[id(child)] = parent
-        for scope in ast.walk(tree):
-            if isinstance(scope, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef):
-                self._scope(scope)
+        names = self.names
+        parents = self.parents
+        calls: list[ast.Call] = []
+        refs: list[ast.Name | ast.Attribute] = []
+        todo: list[ast.AST] = [tree]
+        while todo:
+            node = todo.pop()
+            for child in ast.iter_child_nodes(node):
+                parents[id(child)] = node
+                todo.append(child)
+                kind = type(child)
+                if kind is ast.Call:
+                    callee = _callee(child.func)  # type: ignore[attr-defined]
+                    if callee is not None and (names is None or callee in names):
+                        calls.append(child)  # type: ignore[arg-type]
+                elif kind is ast.Name:
+                    if names is None or child.id in names:  # type: ignore[attr-defined]
+                        refs.append(child)  # type: ignore[arg-type]
+                elif kind is ast.Attribute and (names is None or child.attr in names):  # type: ignore[attr-defined]
+                    refs.append(child)  # type: ignore[arg-type]
+        for call in calls:
+            self._call(call)
+        for ref in refs:
+            if isinstance(ref.ctx, ast.Load):
+                self._reference(ref)
+        self.uses.sort(key=lambda u: (u.line, u.name, u.kind))
         return self.uses
 
-    def _own(self, scope: ast.AST) -> list[ast.AST]:
-        nodes: list[ast.AST] = []
+    def _scope_of(self, node: ast.AST) -> ast.AST:
+        parent = self.parents.get(id(node))
+        while parent is not None and not isinstance(parent, _SCOPES):
+            parent = self.parents.get(id(parent))
+        return parent if parent is not None else node
+
+    def _consumption(self, scope: ast.AST) -> tuple[set[str], set[str]]:
+        """Names of ``scope`` that are awaited (or handed to something that awaits them), and
+        names passed to add_future; worked out once per scope, when a call result is stored."""
+        cached = self._consumed.get(id(scope))
+        if cached is not None:
+            return cached
+        consumed: set[str] = set()
+        hooked: set[str] = set()
         stack = list(ast.iter_child_nodes(scope))
         while stack:
             node = stack.pop()
-            nodes.append(node)
-            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                stack.extend(ast.iter_child_nodes(node))
-            elif isinstance(node, ast.ClassDef):
-                stack.extend(
-                    n
-                    for n in node.body
-                    if not isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
-                )
-        return nodes
-
-    def _scope(self, scope: ast.AST) -> None:
-        nodes = self._own(scope)
-        consumed: set[str] = set()
-        hooked: set[str] = set()
-        for node in nodes:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                continue
+            stack.extend(ast.iter_child_nodes(node))
             if isinstance(node, ast.Name):
                 verdict = self._context(node)
                 if verdict is None:
                     consumed.add(node.id)
                 elif verdict[0] == "add-future":
                     hooked.add(node.id)
-        for node in nodes:
-            if isinstance(node, ast.Call):
-                name = _callee(node.func)
-                if name is None:
-                    continue
-                verdict = self._context(node)
-                if verdict is None:
-                    continue
-                kind, detail = verdict
-                if kind == "assigned":
-                    if detail in hooked:
-                        kind, detail = (
-                            "add-future",
-                            f"stored in `{detail}` and passed to add_future",
-                        )
-                    elif detail in consumed:
-                        continue
-                    else:
-                        kind, detail = "not-awaited", f"stored in `{detail}`, never awaited"
-                self.uses.append(Use(name, node.lineno, kind, detail, _receiver(node.func)))
-            elif isinstance(node, ast.Attribute | ast.Name) and isinstance(
-                getattr(node, "ctx", None), ast.Load
-            ):
-                self._reference(node)
+        self._consumed[id(scope)] = consumed, hooked
+        return consumed, hooked
+
+    def _call(self, node: ast.Call) -> None:
+        name = _callee(node.func)
+        assert name is not None
+        verdict = self._context(node)
+        if verdict is None:
+            return
+        kind, detail = verdict
+        if kind == "assigned":
+            consumed, hooked = self._consumption(self._scope_of(node))
+            if detail in hooked:
+                kind, detail = "add-future", f"stored in `{detail}` and passed to add_future"
+            elif detail in consumed:
+                return
+            else:
+                kind, detail = "not-awaited", f"stored in `{detail}`, never awaited"
+        self.uses.append(Use(name, node.lineno, kind, detail, _receiver(node.func)))
 
     def _reference(self, node: ast.Attribute | ast.Name) -> None:
         """A function handed over as a callback: fine only to APIs that await its result."""
@@ -250,6 +272,7 @@ class _Index(ast.NodeVisitor):
         return "not-awaited", "result used without await"
 
 
-def unawaited_uses(tree: ast.Module) -> list[Use]:
-    """Every call or callback reference in ``tree`` whose result is not awaited."""
-    return [u for u in _Index().index(tree) if u.kind != "other"]
+def unawaited_uses(tree: ast.Module, names: frozenset[str] | None = None) -> list[Use]:
+    """Every call of (or callback reference to) ``names`` (all names if None) in ``tree``
+    whose result is not awaited."""
+    return [u for u in _Index(names).index(tree) if u.kind != "other"]

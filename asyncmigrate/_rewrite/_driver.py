@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import os
+import re
 import tempfile
 import warnings
 from collections.abc import Iterable
@@ -35,6 +36,11 @@ from asyncmigrate._rewrite._module import (
 )
 from asyncmigrate._rewrite._names import import_aliases
 from asyncmigrate._rewrite._result import Converted, Failure, Result, Skip, Success, Trap
+
+#: Default: one worker process per this many files (up to the CPU count). Below it, starting
+#: workers and shipping results back costs more than it saves (measured on tornado 4.5.3's 82
+#: files: one process 2.2 s of CPU, two workers 2.7 s, and no faster on a busy machine).
+FILES_PER_WORKER = 100
 
 #: Call-site kinds that stop a Twisted conversion (its Deferred contract covers the others).
 TWISTED_BLOCKERS = frozenset({"generator-protocol"})
@@ -84,7 +90,22 @@ class _Candidate:
     conversion: str
 
 
+#: Files read and parsed in this process, for the next phase (bounded).
+_CACHE: dict[str, tuple[bytes, str, ast.Module] | Failure] = {}
+_CACHE_SIZE = 4000
+
+
 def _read(path: str) -> tuple[bytes, str, ast.Module] | Failure:
+    cached = _CACHE.get(path)
+    if cached is not None:
+        return cached
+    if len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.clear()
+    _CACHE[path] = found = _load(path)
+    return found
+
+
+def _load(path: str) -> tuple[bytes, str, ast.Module] | Failure:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
@@ -122,9 +143,20 @@ def _uses(job: tuple[str, frozenset[str]]) -> list[Use]:
     if isinstance(read, Failure):
         return []
     _, text, tree = read
-    if not any(name in text for name in names):
+    if not _mentions(names).search(text):
         return []
-    return [u for u in unawaited_uses(tree) if u.name in names]
+    return unawaited_uses(tree, names)
+
+
+_PATTERNS: dict[frozenset[str], re.Pattern[str]] = {}
+
+
+def _mentions(names: frozenset[str]) -> re.Pattern[str]:
+    pattern = _PATTERNS.get(names)
+    if pattern is None:
+        words = "|".join(sorted(map(re.escape, names)))
+        pattern = _PATTERNS[names] = re.compile(rf"\b(?:{words})\b")
+    return pattern
 
 
 def _rewrite(job: tuple[str, frozenset[str], dict[int, tuple[str, str]]]) -> Result:
@@ -166,11 +198,14 @@ def rewrite_paths(
     Raises :class:`FileNotFoundError` if one of ``paths`` does not exist.
     """
     files = [str(p) for p in iter_python_files(paths)]
-    runner = _Runner(workers if workers is not None else (os.cpu_count() or 1), len(files))
+    if workers is None:
+        workers = min(os.cpu_count() or 1, max(1, len(files) // FILES_PER_WORKER))
+    runner = _Runner(workers, len(files))
     try:
         return _rewrite_files(files, selected, runner)
     finally:
         runner.close()
+        _CACHE.clear()
 
 
 def _rewrite_files(files: list[str], selected: frozenset[str], runner: _Runner) -> Report:
