@@ -1,0 +1,132 @@
+"""The whole-tree check of `asyncmigrate rewrite`: which calls block a conversion, which do not."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from asyncmigrate._rewrite import rewrite_paths
+
+
+def converted(tmp_path: Path, **files: str) -> set[str]:
+    for name, text in files.items():
+        (tmp_path / f"{name}.py").write_text(textwrap.dedent(text))
+    return {c.name for c in rewrite_paths([tmp_path], workers=1).converted}
+
+
+SERVICE = """\
+    from tornado import gen
+
+
+    class Service:
+        @gen.coroutine
+        def get(self):
+            yield self.db.ping()
+
+        @gen.coroutine
+        def fetch(self):
+            yield self.db.ping()
+
+        @gen.coroutine
+        def refresh(self):
+            yield self.db.ping()
+
+        def kick(self):
+            self.refresh()
+    """
+
+
+def test_methods_are_matched_by_self_calls_and_by_uncommon_names(tmp_path: Path) -> None:
+    user = """\
+        def use(service, cache):
+            cache.get("key")      # dict.get: not taken for Service.get
+            service.fetch()       # fetch is not an everyday method name: blocks Service.fetch
+        """
+    assert converted(tmp_path, service=SERVICE, user=user) == {"get"}
+
+
+def test_a_self_call_in_another_class_does_not_block(tmp_path: Path) -> None:
+    other = """\
+        class Other:
+            def refresh(self):
+                return 1
+
+            def go(self):
+                self.refresh()
+        """
+    assert converted(tmp_path, service=SERVICE.replace("self.refresh()", "pass"), other=other) == {
+        "get",
+        "fetch",
+        "refresh",
+    }
+
+
+def test_nested_functions_are_matched_only_inside_their_parent(tmp_path: Path) -> None:
+    code = """\
+        from tornado import gen
+
+
+        @gen.coroutine
+        def outer(client):
+            @gen.coroutine
+            def step():
+                yield client.ping()
+
+            yield step()
+
+
+        def elsewhere():
+            step()  # another `step`: not the nested one
+        """
+    assert converted(tmp_path, code=code) == {"outer", "step"}
+
+
+def test_module_functions_called_through_a_module_and_as_callbacks(tmp_path: Path) -> None:
+    lib = """\
+        from tornado import gen
+
+
+        @gen.coroutine
+        def notify(client):
+            yield client.ping()
+
+
+        @gen.coroutine
+        def on_close(client):
+            yield client.ping()
+
+
+        @gen.coroutine
+        def tick(client):
+            yield client.ping()
+        """
+    app = """\
+        import functools
+
+        import lib
+        from tornado.ioloop import IOLoop
+
+
+        def wire(client, stream):
+            lib.notify(client)                                   # fire and forget: blocks
+            stream.set_close_callback(lib.on_close)              # callback not awaited: blocks
+            IOLoop.current().add_callback(functools.partial(lib.tick, client))  # awaited: fine
+        """
+    assert converted(tmp_path, lib=lib, app=app) == {"tick"}
+
+
+def test_twisted_callers_that_chain_do_not_block(tmp_path: Path) -> None:
+    code = """\
+        from twisted.internet.defer import inlineCallbacks
+
+
+        @inlineCallbacks
+        def fetch(d):
+            yield d
+
+
+        def use(d):
+            fetch(d)                          # fire and forget: the Deferred still runs
+            return fetch(d).addCallback(len)  # the Deferred contract is kept
+        """
+    assert converted(tmp_path, code=code) == {"fetch"}
