@@ -65,33 +65,47 @@ def deferred_to_future(d: Deferred[_T], loop: asyncio.AbstractEventLoop) -> asyn
             future.set_result(result)  # type: ignore[arg-type]
         return future
 
-    # Only a cancelled future needs this; when ``d`` settles the future, it is taken off first,
-    # which spares a loop callback per conversion (asyncio schedules done callbacks with
-    # call_soon): that is what keeps a pending Deferred no dearer than ``asFuture``.
-    cancel_deferred = partial(_cancel_deferred, d)
-
-    def on_value(value: _T) -> _T:
-        if not future.done():
-            future.remove_done_callback(cancel_deferred)
-            future.set_result(value)
-        return value
-
-    def on_failure(failure: Failure) -> Failure:
-        if future.cancelled():
-            _errors.silence(d, failure)
-        elif not future.done():
-            future.remove_done_callback(cancel_deferred)
-            _hand_failure(d, failure, future)
-        return failure
-
-    d.addCallbacks(on_value, on_failure)
-    future.add_done_callback(cancel_deferred)
+    link = _Link(d, future)
+    d.addCallbacks(link.on_value, link.on_failure)
+    future.add_done_callback(link.on_done)
     return future
 
 
-def _cancel_deferred(d: Deferred[Any], future: asyncio.Future[Any]) -> None:
-    if future.cancelled():
-        d.cancel()
+class _Link:
+    """Keeps a future in step with a pending Deferred, leaving the Deferred's result in place.
+
+    ``on_done`` (the cancel watcher) is only needed if the future is cancelled; when ``d``
+    settles the future first, it is taken off, which spares a loop callback per conversion
+    (asyncio schedules done callbacks with ``call_soon``): that keeps a pending Deferred no
+    dearer than ``asFuture``. One object with bound methods instead of closures: fewer
+    allocations on the hot path.
+    """
+
+    __slots__ = ("d", "future")
+
+    def __init__(self, d: Deferred[Any], future: asyncio.Future[Any]) -> None:
+        self.d = d
+        self.future = future
+
+    def on_value(self, value: _T) -> _T:
+        future = self.future
+        if not future.done():
+            future.remove_done_callback(self.on_done)
+            future.set_result(value)
+        return value
+
+    def on_failure(self, failure: Failure) -> Failure:
+        future = self.future
+        if future.cancelled():
+            _errors.silence(self.d, failure)
+        elif not future.done():
+            future.remove_done_callback(self.on_done)
+            _hand_failure(self.d, failure, future)
+        return failure
+
+    def on_done(self, future: asyncio.Future[Any]) -> None:
+        if future.cancelled():
+            self.d.cancel()
 
 
 def future_to_deferred(future: asyncio.Future[_T]) -> Deferred[_T]:
