@@ -201,8 +201,9 @@ def run(coro: Coroutine[Any, Any, _T]) -> _T:
     Then ``asyncio.run`` cancels leftover tasks and closes the loop. Nothing is printed.
 
     A Twisted reactor cannot restart, so a second ``run()`` in one process raises
-    ``RuntimeError``; so does ``run()`` after `install_reactor` was used on another loop
-    (`ReactorMismatchError`).
+    ``RuntimeError``, as does ``run()`` called from a running loop; ``run()`` after another
+    reactor was installed, or after `install_reactor` was used on another loop, raises
+    `ReactorMismatchError`. In each case ``coro`` is closed, never run.
     """
     global _run_called
     if not inspect.iscoroutine(coro):
