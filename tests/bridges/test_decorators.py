@@ -227,3 +227,27 @@ def test_deferred_coroutine_rejects_a_plain_function() -> None:
 
     with pytest.raises(TypeError, match=r"needs an async def function; .*returned int"):
         not_async()
+
+
+def test_deferred_coroutine_on_a_non_asyncio_reactor(python) -> None:
+    proc = python(
+        """
+        from twisted.internet import selectreactor
+        selectreactor.install()
+        from twisted.internet import reactor, task
+        import bridges
+
+        @bridges.deferred_coroutine
+        async def main():
+            await task.deferLater(reactor, 0.01, lambda: None)
+            return type(reactor).__name__
+
+        result = []
+        reactor.callWhenRunning(
+            lambda: main().addCallback(result.append).addBoth(lambda _: reactor.stop())
+        )
+        reactor.run()
+        assert result == ["SelectReactor"], result
+        """
+    )
+    assert (proc.returncode, proc.stderr, proc.stdout) == (0, "", ""), proc
