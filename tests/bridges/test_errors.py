@@ -246,3 +246,13 @@ async def test_with_twisted_debugging_on(reactor, caplog) -> None:
     [record] = _records(caplog, "debugging")
     # Twisted's debug information (where the Deferred was created) is kept.
     assert "_failed_deferred" in record.getMessage() or "_failed_deferred" in str(record.exc_info)
+
+
+async def test_error_in_a_timed_call_goes_to_the_bridges_logger(reactor, caplog) -> None:
+    done = defer.Deferred()
+    reactor.callLater(0, _boom, "timed-call")
+    reactor.callLater(0.001, done.callback, None)
+    await asyncio.wait_for(bridges.to_future(done), 10)
+    [record] = _records(caplog, "timed-call")
+    assert record.levelno >= logging.ERROR
+    assert "_boom" in logging.Formatter().format(record)
