@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         metavar="N",
-        help="worker processes (default: one per 100 files, up to the CPU count)",
+        help="worker processes (default: one per 8 files, up to the CPU count)",
     )
 
 
