@@ -89,7 +89,7 @@ async def _serve(args: argparse.Namespace, uri: str) -> int:
     try:
         servers = await serve_apps(uri, host=args.host, port=args.port, feed_ports=args.feed_ports)
     except OSError as exc:
-        print(f"asyncmigrate demo: cannot listen: {exc}", file=sys.stderr)
+        print(f"asyncmigrate demo: {exc}", file=sys.stderr)
         return 1
     try:
         await _seed(servers)

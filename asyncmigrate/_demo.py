@@ -164,16 +164,20 @@ async def serve_apps(
 ) -> DemoServers:
     """Start both apps and both feeds on the running loop; port 0 picks a free one.
 
+    A port that cannot be listened on raises :class:`OSError` naming it, after closing whatever
+    was already started.
+
     ``server_selection_timeout`` (seconds) bounds how long a request waits for a database that
     is down before it answers 503 / ``ERR unavailable``.
     """
     import motor.motor_tornado
     import pymongo
     from twisted.internet import reactor
+    from twisted.internet.error import CannotListenError
 
     import modern.app
     import modern.feed
-    from bridges import install_reactor
+    from bridges import install_reactor, to_future
 
     install_reactor()
     legacy_app, legacy_feed = _legacy_modules()
@@ -182,14 +186,31 @@ async def serve_apps(
     pymongo_client: Any = pymongo.AsyncMongoClient(uri, serverSelectionTimeoutMS=timeout_ms)
     legacy_db, modern_db = motor_client[database], pymongo_client[database]
 
-    listening = [
-        reactor.listenTCP(feed_ports[0], legacy_feed.make_factory(legacy_db), interface=host),
-        reactor.listenTCP(feed_ports[1], modern.feed.make_factory(modern_db), interface=host),
-    ]
-    feeds = {"Legacy": listening[0].getHost().port, "Modern": listening[1].getHost().port}
-    router = make_router(legacy_app.make_app(legacy_db), modern.app.make_app(modern_db), feeds)
+    listening: list[Any] = []
+    try:
+        feeds = {}
+        for name, feed_port, factory in (
+            ("Legacy", feed_ports[0], legacy_feed.make_factory(legacy_db)),
+            ("Modern", feed_ports[1], modern.feed.make_factory(modern_db)),
+        ):
+            try:
+                listening.append(reactor.listenTCP(feed_port, factory, interface=host))
+            except CannotListenError as exc:
+                reason = getattr(exc.socketError, "strerror", exc.socketError)
+                raise OSError(f"cannot listen on {host}:{feed_port}: {reason}") from exc
+            feeds[name] = listening[-1].getHost().port
+        router = make_router(legacy_app.make_app(legacy_db), modern.app.make_app(modern_db), feeds)
+        try:
+            sockets = tornado.netutil.bind_sockets(port, host)
+        except OSError as exc:
+            raise OSError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+    except BaseException:
+        for started in listening:
+            await to_future(started.stopListening())
+        motor_client.close()
+        await pymongo_client.close()
+        raise
     http = tornado.httpserver.HTTPServer(router)
-    sockets = tornado.netutil.bind_sockets(port, host)
     http.add_sockets(sockets)
     return DemoServers(
         host=host,

@@ -169,3 +169,27 @@ def test_demo_serves_both_apps_and_feeds_then_stops_cleanly(sig, tmp_path):
     assert "stopping" in out
     with pytest.raises(ConnectionRefusedError):  # its embedded database server is gone too
         socket.create_connection(("127.0.0.1", demo.db_port), timeout=2).close()
+
+
+@pytest.mark.parametrize("which", ["http", "feed"])
+def test_a_busy_port_is_a_clear_error(which):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        ports = ["--port", port, "--feed-ports", "0,0"]
+        if which == "feed":
+            ports = ["--port", "0", "--feed-ports", f"0,{port}"]
+        done = subprocess.run(
+            [sys.executable, "-m", "asyncmigrate", "demo", *ports],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=WAIT,
+        )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"asyncmigrate demo: cannot listen on 127.0.0.1:{port}: Address already in use"
+    )
+    assert "Traceback" not in done.stderr
+    assert done.stdout == ""
