@@ -130,7 +130,7 @@ def render_text(result: ScanResult) -> str:
 
     if data["patterns"]:
         out.append("By pattern")
-        rows = [("pattern", "findings", "modules", "modern form")]
+        rows: list[tuple[str, ...]] = [("pattern", "findings", "modules", "modern form")]
         rows += [
             (p["id"], str(p["findings"]), str(p["modules"]), p["modern"]) for p in data["patterns"]
         ]

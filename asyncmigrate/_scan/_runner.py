@@ -80,9 +80,9 @@ def scan_paths(
     pattern is not in ``selected`` are dropped (the function counts are kept: the progress figure
     does not depend on ``--select``). Raises :class:`FileNotFoundError` for a missing path.
     """
-    paths = [os.fspath(p) for p in paths]
-    files = [str(p) for p in iter_python_files(paths)]
-    result = ScanResult(paths=paths, selected=selected, files_seen=len(files))
+    given = [str(os.fspath(p)) for p in paths]
+    files = [str(p) for p in iter_python_files(given)]
+    result = ScanResult(paths=given, selected=selected, files_seen=len(files))
     candidates = [p for p in files if _may_hold_patterns(p)] if prefilter else files
     if on_start is not None:
         on_start(len(candidates))
