@@ -253,3 +253,10 @@ def test_select_and_ignore() -> None:
     assert [f.pattern for _, f in result.findings] == ["defer-later"]
     # The progress figure does not depend on the selection.
     assert result.legacy == 2
+
+
+def test_a_file_that_cannot_be_read_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    gone = tmp_path / "gone.py"  # listed by a walk, then removed before it is read
+    result = scan_file(str(gone))
+    assert result is not None
+    assert (result.error_kind, result.error) == ("read", "No such file or directory")
