@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -31,7 +32,7 @@ import time
 import warnings
 from pathlib import Path
 
-ROUNDS = 3
+ROUNDS = 5
 # tornado 4.5.3 has invalid escapes in strings: those SyntaxWarnings are not ours to show.
 warnings.simplefilter("ignore", SyntaxWarning)
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,22 +77,28 @@ def async_defs(files: list[Path]) -> int:
     return count
 
 
-def timed_run(argv: list[str], package: Path, subset: list[Path] | None) -> tuple[float, int]:
-    """Copy the package, run ``argv`` + the copied paths, return (seconds, functions converted)."""
+def timed_run(
+    argv: list[str], package: Path, subset: list[Path] | None
+) -> tuple[float, int, float]:
+    """Copy the package, run ``argv`` + the copied paths; return (wall seconds, functions
+    converted, CPU seconds of the run's processes)."""
     with tempfile.TemporaryDirectory(prefix="bench-rewrite-") as tmp:
         copy = Path(tmp) / "tornado"
         shutil.copytree(package, copy)
         paths = [copy / p.relative_to(package) for p in subset] if subset else [copy]
         files = [copy / p.relative_to(package) for p in (subset or package.rglob("*.py"))]
         before = async_defs(files)
+        cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         proc = subprocess.run(
             [*argv, *map(str, paths)], capture_output=True, text=True, check=False
         )
         elapsed = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - cpu_before.ru_utime) + (after.ru_stime - cpu_before.ru_stime)
         if proc.returncode not in (0, 1):
             raise SystemExit(f"{argv[:3]} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
-        return elapsed, async_defs(files) - before
+        return elapsed, async_defs(files) - before, cpu
 
 
 def main() -> int:
@@ -111,47 +118,52 @@ def main() -> int:
         "all": (ours, None),
         "all1": ([*ours, "--jobs", "1"], None),
     }
-    runs: dict[str, list[tuple[float, int]]] = {key: [] for key in plan}
+    runs: dict[str, list[tuple[float, int, float]]] = {key: [] for key in plan}
     for round_ in range(ROUNDS):
         order = list(plan) if round_ % 2 == 0 else list(reversed(plan))
         for which in order:
             argv, subset = plan[which]
             runs[which].append(timed_run(argv, package, subset))
 
-    def row(name: str, key: str, files: list[Path], against: float | None) -> str:
-        seconds = statistics.median(t for t, _ in runs[key])
-        converted = max(c for _, c in runs[key])
-        ratio = f"{against / seconds:.2f}x" if against else ""
+    def median(key: str, column: int) -> float:
+        return statistics.median(run[column] for run in runs[key])
+
+    tat_seconds, tat_cpu = median("tat", 0), median("tat", 2)
+
+    def row(name: str, key: str, files: list[Path], compare: bool) -> str:
+        seconds, cpu = median(key, 0), median(key, 2)
+        converted = max(run[1] for run in runs[key])
+        ratios = f"{tat_seconds / seconds:.2f}x | {tat_cpu / cpu:.2f}x" if compare else " | "
         return (
             f"| {name} | {len(files)} | {lines(files):,} | {converted} | {seconds:.2f} | "
-            f"{len(files) / seconds:.1f} | {lines(files) / seconds:,.0f} | {ratio} |"
+            f"{cpu:.2f} | {len(files) / seconds:.1f} | {lines(files) / seconds:,.0f} | {ratios} |"
         )
 
-    tat_seconds = statistics.median(t for t, _ in runs["tat"])
+    load = os.getloadavg()[0]
     print(
-        f"Cold runs, median of {ROUNDS}; {os.cpu_count()} cores; Python {sys.version.split()[0]}."
+        f"Cold runs, median of {ROUNDS}; {os.cpu_count()} cores, load average {load:.1f}; "
+        f"Python {sys.version.split()[0]}."
     )
     print()
-    print("| tool, files | files | lines | functions converted | s | files/s | lines/s | speed |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     print(
-        row("tornado-async-transformer 0.2.0, `@gen.coroutine` files", "tat", coroutine_files, None)
+        "| tool, files | files | lines | functions converted | wall s | CPU s | files/s | "
+        "lines/s | speed (wall) | CPU |"
     )
-    print(row("asyncmigrate rewrite, `@gen.coroutine` files", "ours", coroutine_files, tat_seconds))
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     print(
         row(
-            "asyncmigrate rewrite --jobs 1, `@gen.coroutine` files",
-            "ours1",
-            coroutine_files,
-            tat_seconds,
+            "tornado-async-transformer 0.2.0, `@gen.coroutine` files", "tat", coroutine_files, False
         )
     )
-    print(row("asyncmigrate rewrite, all of `tornado/`", "all", every, None))
-    print(row("asyncmigrate rewrite --jobs 1, all of `tornado/`", "all1", every, None))
-    ours_seconds = statistics.median(t for t, _ in runs["ours"])
-    speed = tat_seconds / ours_seconds
-    ours_converted = max(c for _, c in runs["ours"])
-    tat_converted = max(c for _, c in runs["tat"])
+    print(row("asyncmigrate rewrite, `@gen.coroutine` files", "ours", coroutine_files, True))
+    print(
+        row("asyncmigrate rewrite --jobs 1, `@gen.coroutine` files", "ours1", coroutine_files, True)
+    )
+    print(row("asyncmigrate rewrite, all of `tornado/`", "all", every, False))
+    print(row("asyncmigrate rewrite --jobs 1, all of `tornado/`", "all1", every, False))
+    speed = tat_seconds / median("ours", 0)
+    ours_converted = max(run[1] for run in runs["ours"])
+    tat_converted = max(run[1] for run in runs["tat"])
     ok = speed >= 2.0 and ours_converted >= tat_converted
     print()
     print(

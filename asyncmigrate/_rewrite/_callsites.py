@@ -15,6 +15,7 @@ function unconverted, which is safe; a missed one would not be.
 from __future__ import annotations
 
 import ast
+from collections import Counter
 from dataclasses import dataclass
 
 #: Calls that start (or take over) an awaitable passed to them.
@@ -138,11 +139,14 @@ class _Index:
         self.names = names
         self.parents: dict[int, ast.AST] = {}
         self.uses: list[Use] = []
+        #: How often each name is read in the whole tree (the rewrite's import upkeep uses it).
+        self.counts: Counter[str] = Counter()
         self._consumed: dict[int, tuple[set[str], set[str]]] = {}
 
     def index(self, tree: ast.Module) -> list[Use]:
         names = self.names
         parents = self.parents
+        counts = self.counts
         calls: list[ast.Call] = []
         refs: list[ast.Name | ast.Attribute] = []
         todo: list[ast.AST] = [tree]
@@ -157,6 +161,7 @@ class _Index:
                     if callee is not None and (names is None or callee in names):
                         calls.append(child)  # type: ignore[arg-type]
                 elif kind is ast.Name:
+                    counts[child.id] += 1  # type: ignore[attr-defined]
                     if names is None or child.id in names:  # type: ignore[attr-defined]
                         refs.append(child)  # type: ignore[arg-type]
                 elif kind is ast.Attribute and (names is None or child.attr in names):  # type: ignore[attr-defined]
@@ -272,7 +277,11 @@ class _Index:
         return "not-awaited", "result used without await"
 
 
-def unawaited_uses(tree: ast.Module, names: frozenset[str] | None = None) -> list[Use]:
+def unawaited_uses(
+    tree: ast.Module, names: frozenset[str] | None = None
+) -> tuple[list[Use], Counter[str]]:
     """Every call of (or callback reference to) ``names`` (all names if None) in ``tree``
-    whose result is not awaited."""
-    return [u for u in _Index(names).index(tree) if u.kind != "other"]
+    whose result is not awaited; and how often each name is read in ``tree``."""
+    index = _Index(names)
+    uses = [u for u in index.index(tree) if u.kind != "other"]
+    return uses, index.counts

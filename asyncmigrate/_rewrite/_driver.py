@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import multiprocessing
 import os
 import re
 import tempfile
 import warnings
+from collections import Counter
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from asyncmigrate._files import iter_python_files
@@ -93,6 +95,8 @@ class _Candidate:
 #: Files read and parsed in this process, for the next phase (bounded).
 _CACHE: dict[str, tuple[bytes, str, ast.Module] | Failure] = {}
 _CACHE_SIZE = 4000
+#: Names read in each file, counted by the call index walk (saves a walk in the rewrite).
+_COUNTS: dict[str, Counter[str]] = {}
 
 
 def _read(path: str) -> tuple[bytes, str, ast.Module] | Failure:
@@ -101,6 +105,7 @@ def _read(path: str) -> tuple[bytes, str, ast.Module] | Failure:
         return cached
     if len(_CACHE) >= _CACHE_SIZE:
         _CACHE.clear()
+        _COUNTS.clear()
     _CACHE[path] = found = _load(path)
     return found
 
@@ -145,7 +150,8 @@ def _uses(job: tuple[str, frozenset[str]]) -> list[Use]:
     _, text, tree = read
     if not _mentions(names).search(text):
         return []
-    return unawaited_uses(tree, names)
+    uses, _COUNTS[path] = unawaited_uses(tree, names)
+    return uses
 
 
 _PATTERNS: dict[frozenset[str], re.Pattern[str]] = {}
@@ -166,25 +172,74 @@ def _rewrite(job: tuple[str, frozenset[str], dict[int, tuple[str, str]]]) -> Res
     if isinstance(read, Failure):
         return read
     data, _, tree = read
-    return rewrite_text(path, data, selected=selected, blocked=blocked, tree=tree)
+    return rewrite_text(
+        path, data, selected=selected, blocked=blocked, tree=tree, name_counts=_COUNTS.get(path)
+    )
+
+
+def _serve(conn: Connection) -> None:
+    """A worker: runs the batches of jobs its parent sends, until told to stop (None)."""
+    while True:
+        message = conn.recv()
+        if message is None:
+            break
+        fn, jobs = message
+        try:
+            conn.send(("ok", [fn(job) for job in jobs]))
+        except Exception as exc:  # reported, then raised, by the parent
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
 
 
 class _Runner:
-    """Maps jobs on worker processes (one pool for every phase), or inline for small trees."""
+    """Runs each phase's jobs on worker processes, or inline for small trees.
 
-    def __init__(self, workers: int, jobs: int) -> None:
-        self.pool = ProcessPoolExecutor(workers) if workers > 1 and jobs >= 4 else None
-        self.workers = workers
+    A file always goes to the same worker (round robin over the file list), so that the
+    worker's reading cache (``_read``) saves parsing it again in the next phases: a process
+    pool would hand it to any worker. Workers are forked after the imports; where ``fork`` is
+    not available everything runs inline.
+    """
+
+    def __init__(self, workers: int, files: list[str]) -> None:
+        self.shard = {path: index % max(workers, 1) for index, path in enumerate(files)}
+        self.conns: list[Connection] = []
+        self.procs: list[multiprocessing.process.BaseProcess] = []
+        if workers > 1 and len(files) >= 4 and "fork" in multiprocessing.get_all_start_methods():
+            context = multiprocessing.get_context("fork")
+            for _ in range(workers):
+                parent, child = context.Pipe()
+                proc = context.Process(target=_serve, args=(child,), daemon=True)
+                proc.start()
+                child.close()
+                self.conns.append(parent)
+                self.procs.append(proc)
 
     def map(self, fn, jobs):  # type: ignore[no-untyped-def]
-        if self.pool is None or len(jobs) < 2:
+        """``[fn(job) for job in jobs]``; each job's first item is its file's path."""
+        if not self.conns or len(jobs) < 2:
             return [fn(job) for job in jobs]
-        chunk = max(1, len(jobs) // (self.workers * 4))
-        return list(self.pool.map(fn, jobs, chunksize=chunk))
+        batches: list[list[int]] = [[] for _ in self.conns]
+        for index, job in enumerate(jobs):
+            batches[self.shard[job[0]]].append(index)
+        for conn, batch in zip(self.conns, batches, strict=True):
+            conn.send((fn, [jobs[i] for i in batch]))
+        results: list[object] = [None] * len(jobs)
+        for conn, batch in zip(self.conns, batches, strict=True):
+            status, payload = conn.recv()
+            if status != "ok":
+                raise RuntimeError(f"a rewrite worker failed: {payload}")
+            for index, result in zip(batch, payload, strict=True):
+                results[index] = result
+        return results
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown()
+        for conn in self.conns:
+            with contextlib.suppress(OSError):
+                conn.send(None)
+            conn.close()
+        for proc in self.procs:
+            proc.join(timeout=10)
+            if proc.is_alive():
+                proc.kill()
 
 
 def rewrite_paths(
@@ -200,12 +255,13 @@ def rewrite_paths(
     files = [str(p) for p in iter_python_files(paths)]
     if workers is None:
         workers = min(os.cpu_count() or 1, max(1, len(files) // FILES_PER_WORKER))
-    runner = _Runner(workers, len(files))
+    runner = _Runner(workers, files)
     try:
         return _rewrite_files(files, selected, runner)
     finally:
         runner.close()
         _CACHE.clear()
+        _COUNTS.clear()
 
 
 def _rewrite_files(files: list[str], selected: frozenset[str], runner: _Runner) -> Report:

@@ -72,6 +72,7 @@ def rewrite_text(
     selected: frozenset[str] = frozenset(CONVERSIONS),
     blocked: Mapping[int, tuple[str, str]] | None = None,
     tree: ast.Module | None = None,
+    name_counts: Counter[str] | None = None,
 ) -> Result:
     """Rewrite the source ``data`` of ``path``; never raises for bad input."""
     try:
@@ -112,7 +113,9 @@ def rewrite_text(
                 delta.update(unit.name_delta)
                 edits.append((start - 1, end, new.code[len(header) :]))
         if converted:
-            before = Counter(n.id for n in ast.walk(tree) if isinstance(n, ast.Name))
+            before = name_counts
+            if before is None:
+                before = Counter(n.id for n in ast.walk(tree) if isinstance(n, ast.Name))
             after = {name for name, count in (before + delta).items() if count > 0}
             edits += import_edits(tree, lines, set(before) - after, needs, newline)
             code = _apply(lines, edits)

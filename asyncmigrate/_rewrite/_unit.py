@@ -78,4 +78,10 @@ class Unit:
             else:
                 local = qualname
                 self.needs.add(module)
-        return cst.parse_expression(local)
+        expr = _EXPRESSIONS.get(local)
+        if expr is None:
+            expr = _EXPRESSIONS[local] = cst.parse_expression(local)
+        return expr  # LibCST nodes are immutable: one may appear in many places
+
+
+_EXPRESSIONS: dict[str, cst.BaseExpression] = {}
