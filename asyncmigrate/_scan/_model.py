@@ -26,7 +26,7 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     native: int = 0  # async def functions
     legacy: dict[str, int] = field(default_factory=dict)  # legacy function kind -> count
-    error_kind: str | None = None  # "syntax", "encoding" or "read"
+    error_kind: str | None = None  # "syntax", "encoding", "read" or "internal" (scanner failed)
     error: str | None = None
     error_line: int | None = None
 

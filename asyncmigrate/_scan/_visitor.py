@@ -118,7 +118,16 @@ def scan_source(path: str, source: bytes, *, full: bool = True) -> FileResult:
     except LookupError as exc:
         return FileResult(path, error_kind="encoding", error=str(exc))
     except RecursionError:
-        return FileResult(path, error_kind="syntax", error="nested too deeply to parse")
+        return FileResult(path, error_kind="internal", error="nested too deeply for the scanner")
+    try:
+        return _analyse(path, module, full=full)
+    except RecursionError:
+        return FileResult(path, error_kind="internal", error="nested too deeply for the scanner")
+    except Exception as exc:  # a bug on one odd file must not end the scan of a whole tree
+        return FileResult(path, error_kind="internal", error=f"{type(exc).__name__}: {exc}")
+
+
+def _analyse(path: str, module: cst.Module, *, full: bool) -> FileResult:
     if not full:
         counter = _NativeCounter()
         module.visit(counter)

@@ -110,6 +110,16 @@ def test_unparsable_files_are_reported_and_the_scan_goes_on(
     assert f"{tmp_path / 'c_latin1.py'}:2: encoding error: " in out
 
 
+def test_a_file_too_deep_for_the_scanner_is_reported_and_the_scan_goes_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(tmp_path, {"a_deep.py": "import tornado\nx = 1" + " + 1" * 3000 + "\n", "b.py": LEGACY})
+    code, out, _ = run(capsys, "--jobs", "1", str(tmp_path))
+    assert code == 1
+    assert f"{tmp_path / 'a_deep.py'}: internal error: nested too deeply for the scanner" in out
+    assert "b.py:5:5: gen-coroutine" in out
+
+
 def test_an_unparsable_file_alone_is_not_clean(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
