@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -88,3 +91,14 @@ def test_pre_commit_hooks_run_existing_commands() -> None:
         assert hook["language"] == "python"
         assert hook["types"] == ["python"]
         assert hook["additional_dependencies"] == ["libcst>=1.5"]
+    # Run each entry the way pre-commit does: the entry, then the staged file names.
+    bin_dir = Path(sys.executable).parent
+
+    def run_hook(hook_id: str, *files: Path) -> int:
+        program, *args = shlex.split(by_id[hook_id]["entry"])
+        argv = [str(bin_dir / program), *args, *map(str, files)]
+        return subprocess.run(argv, capture_output=True, timeout=120, check=False).returncode
+
+    assert run_hook("asyncmigrate-scan", EXAMPLE / "modern.py") == 0
+    assert run_hook("asyncmigrate-scan", EXAMPLE / "modern.py", EXAMPLE / "legacy.py") == 1
+    assert run_hook("asyncmigrate-rewrite-check", EXAMPLE / "modern.py") == 0
