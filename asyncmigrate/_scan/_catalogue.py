@@ -117,7 +117,12 @@ _ALL = (
         "async for doc in cursor",
     ),
     # Twisted
-    Pattern("inline-callbacks", "twisted", "@inlineCallbacks", "async def with await"),
+    Pattern(
+        "inline-callbacks",
+        "twisted",
+        "@inlineCallbacks",
+        "async def with await, under @bridges.deferred_coroutine for Deferred callers",
+    ),
     Pattern("return-value", "twisted", "returnValue(v)", "return v in an async def"),
     Pattern(
         "deferred-callbacks",
