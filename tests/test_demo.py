@@ -170,6 +170,18 @@ def test_demo_serves_both_apps_and_feeds_then_stops_cleanly(sig, tmp_path):
     with pytest.raises(ConnectionRefusedError):  # its embedded database server is gone too
         socket.create_connection(("127.0.0.1", demo.db_port), timeout=2).close()
 
+    if sig == signal.SIGTERM:
+        # --sqlite kept the data: a second demo on the same file finds it, and seeds nothing.
+        again = Demo("--sqlite", str(tmp_path / "demo.sqlite3"))
+        try:
+            status, _, body = again.get("/modern/")
+        finally:
+            code, _, err = again.stop(signal.SIGTERM)
+        assert code == 0, err
+        assert status == 200
+        assert b"<li>posted to legacy</li>" in body
+        assert body.count(b"<li>Hello from the seed data.</li>") == 1
+
 
 @pytest.mark.parametrize("which", ["http", "feed"])
 def test_a_busy_port_is_a_clear_error(which):
