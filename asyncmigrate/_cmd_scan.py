@@ -8,6 +8,7 @@ when libcst (the ``rewrite`` extra) is missing. See ``docs/cli/scan.md``.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 USAGE_ERROR = 2
@@ -97,5 +98,14 @@ def run(args: argparse.Namespace) -> int:
         progress.close()
 
     render = _scan.render_json if args.format == "json" else _scan.render_text
-    sys.stdout.write(render(result))
-    return CLEAN if result.clean else LEGACY_FOUND
+    status = CLEAN if result.clean else LEGACY_FOUND
+    try:
+        sys.stdout.write(render(result))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`asyncmigrate scan . | head`): not an error of the scan. Point
+        # stdout at devnull so that the interpreter's final flush does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return status

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -246,3 +247,15 @@ def test_this_projects_modern_apps_stay_migrated(
     assert code == 1
     assert "web-asynchronous" in out
     assert "inline-callbacks" in out
+
+
+def test_a_reader_that_goes_away_is_not_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `asyncmigrate scan . | head -1`: stdout is a pipe whose reader has gone.
+    write(tmp_path, {"h.py": LEGACY})
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    with open(write_end, "w", encoding="utf-8") as gone:
+        monkeypatch.setattr(sys, "stdout", gone)
+        assert main(["scan", "--jobs", "1", str(tmp_path)]) == 1
