@@ -22,7 +22,15 @@ def _id_list(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
+EPILOG = """\
+exit status: 0 when clean, 1 when legacy patterns remain or a file could not be parsed,
+2 on usage errors. Pattern ids, the JSON schema and the progress figure: docs/cli/scan.md;
+a recipe for each pattern: docs/recipes/index.md."""
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("paths", nargs="+", metavar="PATH", help="files or folders to scan")
     parser.add_argument(
         "--format",

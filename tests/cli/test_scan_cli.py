@@ -259,3 +259,22 @@ def test_a_reader_that_goes_away_is_not_an_error(
     with open(write_end, "w", encoding="utf-8") as gone:
         monkeypatch.setattr(sys, "stdout", gone)
         assert main(["scan", "--jobs", "1", str(tmp_path)]) == 1
+
+
+def test_help_names_exit_codes_and_docs(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["scan", "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "exit status: 0 when clean, 1 when legacy patterns remain" in out
+    assert "docs/cli/scan.md" in out
+
+
+def test_private_modules_export_what_they_list() -> None:
+    import asyncmigrate._files as files
+    import asyncmigrate._scan as scan
+
+    for module in (scan, files):
+        assert sorted(module.__all__) == sorted(set(module.__all__))
+        for name in module.__all__:
+            assert getattr(module, name) is not None
