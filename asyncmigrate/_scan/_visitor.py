@@ -188,6 +188,10 @@ class _Visitor(cst.CSTVisitor):
         self._functions: list[_Function] = []
         self._statement_yields: set[int] = set()
         self._inner_chain_calls: set[int] = set()
+        # x.send(None) primes a generator coroutine, or sends None down a multiprocessing pipe:
+        # reported only if the module holds a generator driven by send().
+        self._send_none_calls: list[tuple[cst.Call, str | None]] = []
+        self._send_driven_generators = 0
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -197,10 +201,13 @@ class _Visitor(cst.CSTVisitor):
             return set()
         return {q.name for q in scope.get_qualified_names_for(node)}
 
-    def _report(self, pattern: str, node: cst.CSTNode) -> None:
+    def _symbol(self) -> str | None:
+        return ".".join(self._scopes) or None
+
+    def _report(self, pattern: str, node: cst.CSTNode, symbol: str | None = None) -> None:
         start = self.get_metadata(PositionProvider, node).start
         code = self.lines[start.line - 1].strip() if start.line <= len(self.lines) else ""
-        symbol = ".".join(self._scopes) or None
+        symbol = symbol or self._symbol()
         self.findings.append(Finding(pattern, start.line, start.column + 1, symbol, code[:160]))
 
     @staticmethod
@@ -260,6 +267,7 @@ class _Visitor(cst.CSTVisitor):
             and not any(name in NOT_SEND_DRIVEN for name in function.decorators)
         ):
             self._report("generator-send", node.name)
+            self._send_driven_generators += 1
             kind = "generator-send"
         if kind is not None:
             self.legacy[kind] = self.legacy.get(kind, 0) + 1
@@ -370,7 +378,12 @@ class _Visitor(cst.CSTVisitor):
             and isinstance(node.args[0].value, cst.Name)
             and node.args[0].value.value == "None"
         ):
-            self._report("generator-send", node)
+            self._send_none_calls.append((node, self._symbol()))
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        if self._send_driven_generators:
+            for node, symbol in self._send_none_calls:
+                self._report("generator-send", node, symbol)
 
     def _lookalike(self, method: str | None, qnames: set[str]) -> bool:
         if method in CALLBACK_LOOKALIKE_METHODS:
