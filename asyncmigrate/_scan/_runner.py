@@ -86,7 +86,8 @@ def scan_paths(
     candidates = [p for p in files if _may_hold_patterns(p)] if prefilter else files
     if on_start is not None:
         on_start(len(candidates))
-    jobs = jobs or os.cpu_count() or 1
+    # process_cpu_count (3.13+) honours CPU affinity; cpu_count is the fallback on 3.11/3.12.
+    jobs = jobs or getattr(os, "process_cpu_count", os.cpu_count)() or 1
     worker = scan_file if prefilter else _scan_unfiltered
     if jobs > 1 and len(candidates) >= PARALLEL_MIN_FILES:
         context = multiprocessing.get_context("spawn")
