@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import importlib.util
 import json
 import sys
 from typing import Any
@@ -59,14 +60,14 @@ def _ids(value: str | None, known: dict[str, str]) -> set[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        from asyncmigrate import _rewrite as rw
-    except ImportError as exc:  # libcst is an extra
+    if importlib.util.find_spec("libcst") is None:  # an extra; imported only when converting
         print(
-            f"asyncmigrate rewrite needs libcst: pip install 'asyncmigrate[rewrite]' ({exc})",
+            "asyncmigrate rewrite needs libcst: pip install 'asyncmigrate[rewrite]'",
             file=sys.stderr,
         )
         return USAGE_ERROR
+    from asyncmigrate import _rewrite as rw
+
     try:
         selected = _ids(args.select, rw.CONVERSIONS) or set(rw.CONVERSIONS)
         selected -= _ids(args.ignore, rw.CONVERSIONS)

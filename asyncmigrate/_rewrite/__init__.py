@@ -14,9 +14,20 @@ One module per job: ``_tornado.py`` and ``_twisted.py`` hold each framework's ru
 ``_driver.py`` a tree.
 """
 
+from typing import Any
+
 from asyncmigrate._rewrite._driver import Report, rewrite_paths, write_atomically
-from asyncmigrate._rewrite._module import CONVERSIONS, rewrite_text
 from asyncmigrate._rewrite._result import Converted, Failure, Result, Skip, Success, Trap
+from asyncmigrate._rewrite._source import CONVERSIONS
+
+
+def rewrite_text(path: str, data: bytes, **options: Any) -> Result:
+    """Rewrite the source ``data`` of ``path`` (see ``_module.rewrite_text``); never raises
+    for bad input. Imports LibCST on first use."""
+    from asyncmigrate._rewrite._module import rewrite_text as rewrite
+
+    return rewrite(path, data, **options)
+
 
 #: Every trap id the rewrite reports, with its meaning (also in ``docs/cli/rewrite.md``).
 TRAPS = {

@@ -9,12 +9,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from asyncmigrate._rewrite._names import qualified_ast
-from asyncmigrate._rewrite._tornado import COROUTINE, GEN_TEST
-from asyncmigrate._rewrite._twisted import INLINE_CALLBACKS
-
-RULES = (COROUTINE, GEN_TEST, INLINE_CALLBACKS)
-DECORATORS = {name: rules.conversion for rules in RULES for name in rules.decorators}
+from asyncmigrate._rewrite._source import DECORATORS, qualified_ast
 
 
 @dataclass

@@ -29,15 +29,14 @@ from pathlib import Path
 from asyncmigrate._files import iter_python_files
 from asyncmigrate._rewrite._callsites import Use, unawaited_uses
 from asyncmigrate._rewrite._candidates import all_candidates, find_defs
-from asyncmigrate._rewrite._module import (
+from asyncmigrate._rewrite._result import Converted, Failure, Result, Skip, Success, Trap
+from asyncmigrate._rewrite._source import (
     CONVERSIONS,
     TRIGGERS,
     decode,
-    rewrite_text,
+    import_aliases,
     syntax_check,
 )
-from asyncmigrate._rewrite._names import import_aliases
-from asyncmigrate._rewrite._result import Converted, Failure, Result, Skip, Success, Trap
 
 #: Default: one worker process per this many files (up to the CPU count). Workers are forked
 #: after the imports, so they are cheap; on tornado 4.5.3 (bench/bench_rewrite.py, a busy
@@ -172,6 +171,8 @@ def _rewrite(job: tuple[str, frozenset[str], dict[int, tuple[str, str]]]) -> Res
     if isinstance(read, Failure):
         return read
     data, _, tree = read
+    from asyncmigrate._rewrite._module import rewrite_text  # LibCST: only when there is work
+
     return rewrite_text(
         path, data, selected=selected, blocked=blocked, tree=tree, name_counts=_COUNTS.get(path)
     )

@@ -10,52 +10,29 @@ byte for byte, and the cost of the rewrite follows the size of what it converts.
 from __future__ import annotations
 
 import ast
-import io
-import tokenize
 import warnings
 from collections import Counter
 from collections.abc import Mapping
 
 import libcst as cst
 
-from asyncmigrate._rewrite._candidates import RULES, find_defs, outermost_candidates
+from asyncmigrate._rewrite._candidates import find_defs, outermost_candidates
 from asyncmigrate._rewrite._convert import ModuleConverter
 from asyncmigrate._rewrite._imports import Edit, import_edits
-from asyncmigrate._rewrite._names import Names, import_aliases
+from asyncmigrate._rewrite._names import Names
 from asyncmigrate._rewrite._result import Converted, Failure, Result, Skip, Success, Trap
+from asyncmigrate._rewrite._source import (
+    CONVERSIONS,
+    TRIGGERS,
+    decode,
+    import_aliases,
+    syntax_check,
+)
+from asyncmigrate._rewrite._tornado import COROUTINE, GEN_TEST
+from asyncmigrate._rewrite._twisted import INLINE_CALLBACKS
 from asyncmigrate._rewrite._unit import Unit
 
-#: Every conversion id, with what it converts (``--select``/``--ignore``).
-CONVERSIONS = {
-    "coroutine": "Tornado @gen.coroutine generators to async def",
-    "gen-test": "Tornado @gen_test generator tests to async def tests",
-    "inline-callbacks": "Twisted @inlineCallbacks to @bridges.deferred_coroutine async def",
-}
-
-#: A file without any of these words has nothing to convert: it is not even parsed.
-#: Every way to reach the decorators (aliases included) has the word in its import.
-TRIGGERS = ("coroutine", "gen_test", "inlineCallbacks")
-
-
-def decode(data: bytes) -> tuple[str, str]:
-    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    return data.decode(encoding), encoding
-
-
-def syntax_check(path: str, text: str) -> ast.Module | Failure:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # invalid escapes etc. in the input are not ours
-            return ast.parse(text, filename=path)
-    except (SyntaxError, ValueError) as exc:
-        line = getattr(exc, "lineno", None) or 0
-        message = getattr(exc, "msg", None) or str(exc)
-        return Failure(
-            path,
-            f"does not compile under this Python: {message} (line {line}); "
-            "Python 2 only syntax? left unchanged",
-            traps=[Trap(path, line, "syntax", f"does not compile: {message}")],
-        )
+RULES = (COROUTINE, GEN_TEST, INLINE_CALLBACKS)
 
 
 def _apply(lines: list[str], edits: list[Edit]) -> str:

@@ -3,14 +3,13 @@
 A cheap stand-in for LibCST's ``QualifiedNameProvider``: the rewrite only needs to know whether
 ``g.coroutine`` or ``ic`` means ``tornado.gen.coroutine`` or
 ``twisted.internet.defer.inlineCallbacks``, and a full scope analysis of every file costs more
-than the rest of the rewrite together. The imports are read from the ``ast`` tree (the rewrite
-parses only the functions it converts with LibCST). Imports at module level (also inside
-top-level ``try``, ``if`` and ``with`` blocks) count; a name rebound later is not followed.
+than the rest of the rewrite together. The imports are read from the ``ast`` tree
+(``_source.import_aliases``: the rewrite parses only the functions it converts with LibCST).
+Imports at module level (also inside top-level ``try``, ``if`` and ``with`` blocks) count; a
+name rebound later is not followed.
 """
 
 from __future__ import annotations
-
-import ast
 
 import libcst as cst
 
@@ -22,61 +21,6 @@ def _dotted(node: cst.BaseExpression) -> str | None:
         base = _dotted(node.value)
         return None if base is None else f"{base}.{node.attr.value}"
     return None
-
-
-def _ast_dotted(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        base = _ast_dotted(node.value)
-        return None if base is None else f"{base}.{node.attr}"
-    return None
-
-
-def _ast_imports(body: list[ast.stmt]) -> list[ast.Import | ast.ImportFrom]:
-    found: list[ast.Import | ast.ImportFrom] = []
-    for stmt in body:
-        if isinstance(stmt, ast.Import | ast.ImportFrom):
-            found.append(stmt)
-        elif isinstance(stmt, ast.If):
-            found += _ast_imports(stmt.body) + _ast_imports(stmt.orelse)
-        elif isinstance(stmt, ast.With):
-            found += _ast_imports(stmt.body)
-        elif isinstance(stmt, ast.Try):
-            found += _ast_imports(stmt.body) + _ast_imports(stmt.orelse)
-            for handler in stmt.handlers:
-                found += _ast_imports(handler.body)
-    return found
-
-
-def import_aliases(tree: ast.Module) -> dict[str, str]:
-    """Map each name bound by a module-level import to the qualified name it stands for."""
-    aliases: dict[str, str] = {}
-    for stmt in _ast_imports(tree.body):
-        if isinstance(stmt, ast.Import):
-            for alias in stmt.names:
-                if alias.asname is not None:
-                    aliases[alias.asname] = alias.name
-                else:
-                    head = alias.name.split(".")[0]
-                    aliases[head] = head
-        elif not stmt.level and stmt.module is not None:
-            for alias in stmt.names:
-                if alias.name != "*":
-                    aliases[alias.asname or alias.name] = f"{stmt.module}.{alias.name}"
-    return aliases
-
-
-def qualified_ast(node: ast.expr, aliases: dict[str, str]) -> str | None:
-    """The qualified name an ``ast`` expression stands for (see `Names.qualified`)."""
-    dotted = _ast_dotted(node)
-    if dotted is None:
-        return None
-    head, _, rest = dotted.partition(".")
-    target = aliases.get(head)
-    if target is None:
-        return None
-    return f"{target}.{rest}" if rest else target
 
 
 class Names:

@@ -242,3 +242,25 @@ def test_a_failed_write_leaves_the_original_and_no_temp_file(
     assert f"{tree / 'app.py'}: not written: No space left on device" in err
     assert (tree / "app.py").read_text() == LEGACY
     assert sorted(p.name for p in tree.iterdir()) == ["app.py", "clean.py", "trapped.py"]
+
+
+def test_nothing_to_convert_does_not_import_libcst(tmp_path: Path) -> None:
+    """`rewrite --check` on migrated code (pre-commit) never pays for importing LibCST."""
+    (tmp_path / "clean.py").write_text("async def f():\n    return 1\n")
+    code = (
+        "import sys\nfrom asyncmigrate.__main__ import main\n"
+        f"assert main(['rewrite', '--check', {str(tmp_path)!r}]) == 0\n"
+        "assert 'libcst' not in sys.modules, 'libcst was imported'\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_decorator_table_matches_the_rules() -> None:
+    from asyncmigrate._rewrite._module import RULES
+    from asyncmigrate._rewrite._source import CONVERSIONS, DECORATORS
+
+    assert {name: r.conversion for r in RULES for name in r.decorators} == DECORATORS
+    assert set(CONVERSIONS) == {r.conversion for r in RULES}
