@@ -67,7 +67,12 @@ class BaseHandler(tornado.web.RequestHandler):
         assert self.request.connection is not None
         self.request.connection.set_max_body_size(_CONNECTION_BODY_LIMIT)  # type: ignore[attr-defined]
         declared = self.request.headers.get("Content-Length")
-        if declared is not None and declared.isdigit() and int(declared) > _pages.MAX_BODY:
+        if (
+            declared is not None
+            and declared.isascii()
+            and declared.isdigit()
+            and int(declared) > _pages.MAX_BODY
+        ):
             raise tornado.web.HTTPError(413)
 
     def data_received(self, chunk: bytes) -> None:

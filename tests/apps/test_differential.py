@@ -8,9 +8,11 @@ changes the data, and the two answers must be equal: status line, every header b
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 
+import pytest
 from appclients import FeedClient, http, oid, seed
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -126,3 +128,25 @@ async def test_feed_answers_are_byte_identical(both, direct):
     finally:
         for client in clients.values():
             await client.close()
+
+
+async def _raw(port: int, request: bytes) -> bytes:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(request)
+        return await asyncio.wait_for(reader.read(), 15)
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize("length", [b"\xb2", b"\xd9\xa3", b"+5", b"1e9", b"-1"])
+async def test_malformed_content_length_gets_the_same_answer(both, length):
+    # "²".isdigit() is True while int("²") fails: neither app may turn such a header into a 500.
+    request = (
+        b"POST /svc_vt_info/search HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        b"Content-Type: application/json\r\nContent-Length: " + length + b"\r\n\r\n"
+    )
+    old = await _raw(both["legacy"].http_port, request)
+    new = await _raw(both["modern"].http_port, request)
+    assert old.startswith(b"HTTP/1.1 400 ")
+    assert re.sub(rb"Date: [^\r]*", b"", old) == re.sub(rb"Date: [^\r]*", b"", new)
