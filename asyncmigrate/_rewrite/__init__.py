@@ -38,7 +38,7 @@ TRAPS = {
     "yield-literal": "yield of a literal or other value that is not awaitable",
     "yield-container-variable": "yield of a variable that may hold a list or dict",
     "yield-concurrent-future": "yield of a concurrent.futures.Future (executor.submit)",
-    "yield-nested": "yield inside a nested function or lambda",
+    "yield-nested": "yield inside a nested function, lambda or comprehension",
     "yield-from": "yield from inside a coroutine",
     "with-timeout": "gen.with_timeout: a deadline, and it does not cancel",
     "gen-task-stored": "gen.Task(...) outside a yield",

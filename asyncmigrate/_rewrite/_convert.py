@@ -219,6 +219,7 @@ class FunctionConverter(cst.CSTTransformer):
         self.blocking = False
         self.yield_count = 0
         self.yield_depth = 0
+        self.comprehensions = 0
         self.local_traps: list[tuple[cst.CSTNode, str, str, bool]] = []
         self.nested: dict[int, cst.CSTNode] = {}
         self._protected: dict[int, frozenset[str]] = {}
@@ -332,9 +333,48 @@ class FunctionConverter(cst.CSTTransformer):
 
     # -- yields ----------------------------------------------------------------------------
 
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        self.comprehensions += 1
+
+    def leave_ListComp(self, original: cst.ListComp, updated: cst.ListComp) -> cst.ListComp:
+        self.comprehensions -= 1
+        return updated
+
+    def visit_SetComp(self, node: cst.SetComp) -> None:
+        self.comprehensions += 1
+
+    def leave_SetComp(self, original: cst.SetComp, updated: cst.SetComp) -> cst.SetComp:
+        self.comprehensions -= 1
+        return updated
+
+    def visit_DictComp(self, node: cst.DictComp) -> None:
+        self.comprehensions += 1
+
+    def leave_DictComp(self, original: cst.DictComp, updated: cst.DictComp) -> cst.DictComp:
+        self.comprehensions -= 1
+        return updated
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self.comprehensions += 1
+
+    def leave_GeneratorExp(
+        self, original: cst.GeneratorExp, updated: cst.GeneratorExp
+    ) -> cst.GeneratorExp:
+        self.comprehensions -= 1
+        return updated
+
     def visit_Yield(self, node: cst.Yield) -> None:
         self.yield_count += 1
         self.yield_depth += 1
+        if self.comprehensions:
+            # Python 3.8+ refuses this at compile time; as `await` it would compile (an async
+            # comprehension) and mean something else.
+            self.trap(
+                node,
+                "yield-nested",
+                "`yield` inside a comprehension (a SyntaxError since Python 3.8)",
+                blocking=True,
+            )
 
     def leave_Yield(self, original: cst.Yield, updated: cst.Yield) -> cst.BaseExpression:
         self.yield_depth -= 1

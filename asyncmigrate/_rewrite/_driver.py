@@ -38,9 +38,9 @@ from asyncmigrate._rewrite._source import (
     syntax_check,
 )
 
-#: Default: one worker process per this many files (up to the CPU count). Workers are forked
-#: after the imports, so they are cheap; on tornado 4.5.3 (bench/bench_rewrite.py, a busy
-#: 2-core machine) two workers were 1.2x to 1.3x faster than one process from 30 files up.
+#: Default: one worker process per this many files (up to the CPU count). Forked workers are
+#: cheap; on tornado 4.5.3 (bench/bench_rewrite.py, a shared 2-core machine) two workers were
+#: up to 1.5x faster than one process from 30 files up, and no slower when the machine was busy.
 FILES_PER_WORKER = 8
 
 #: Call-site kinds that stop a Twisted conversion (its Deferred contract covers the others).

@@ -62,7 +62,8 @@ def test_fixture(tmp_path: Path, name: str) -> None:
     [result] = report.results
     if isinstance(result, Success):
         assert result.new == after
-        compile(result.new, name, "exec", dont_inherit=True)
+        if result.changed:  # (trap_yield_comprehension is left as it was: it never compiled)
+            compile(result.new, name, "exec", dont_inherit=True)
     else:
         assert isinstance(result, Failure | Skip)
         assert after == before, "a file that is skipped must be left exactly as it was"
