@@ -5,8 +5,9 @@ coroutine does nothing until it is awaited. So a converted function called and n
 (``f()`` as a statement, ``io_loop.add_future(f(), cb)``, ``f().add_done_callback(cb)``, a
 result stored and never awaited, a bound method handed to a callback API) would silently stop
 running. This module indexes, per file and by function name, every call (or callback
-reference) whose result is not consumed by ``await``/``yield``/``return`` or an API that starts
-awaitables (``gen.multi``, ``asyncio.gather``, ``IOLoop.add_callback`` ...). It uses ``ast``,
+reference) whose result is not consumed by ``await``/``yield`` or an API that starts
+awaitables; a call returned by a plain function is reported as ``returned``, and the driver
+then checks that function's callers in turn (``gen.multi``, ``asyncio.gather``, ``IOLoop.add_callback`` ...). It uses ``ast``,
 not LibCST: it must read every file of the tree, fast. Names are matched by their last
 component (``self.fetch()`` matches every function named ``fetch``): a false alarm leaves a
 function unconverted, which is safe; a missed one would not be.
@@ -74,6 +75,11 @@ class Use:
     detail: str
     #: ``bare`` (``f()``), ``self`` (``self.f()``, ``cls.f()``, ``super().f()``) or ``other``.
     receiver: str = "bare"
+    #: For ``returned``: the plain function whose ``return`` hands the call's result on, its
+    #: ``def`` line and its scope (as in ``_candidates.Def.scope``).
+    via: str = ""
+    via_line: int = 0
+    via_scope: str = ""
 
     def may_call(self, scope: str, path: str, here: str) -> bool:
         """Whether this use may reach a function named ``name`` defined in ``scope`` of
@@ -174,6 +180,18 @@ class _Index:
         self.uses.sort(key=lambda u: (u.line, u.name, u.kind))
         return self.uses
 
+    def _def_scope(self, fn: ast.FunctionDef) -> str:
+        parent = self.parents.get(id(fn))
+        while parent is not None and not isinstance(
+            parent, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef | ast.Module
+        ):
+            parent = self.parents.get(id(parent))
+        if isinstance(parent, ast.ClassDef):
+            return f"class:{parent.lineno}:{parent.end_lineno}"
+        if isinstance(parent, ast.FunctionDef | ast.AsyncFunctionDef):
+            return f"local:{parent.lineno}:{parent.end_lineno}"
+        return "module"
+
     def _scope_of(self, node: ast.AST) -> ast.AST:
         parent = self.parents.get(id(node))
         while parent is not None and not isinstance(parent, _SCOPES):
@@ -210,6 +228,23 @@ class _Index:
         if verdict is None:
             return
         kind, detail = verdict
+        if kind == "returned":
+            fn = self._scope_of(node)
+            if not isinstance(fn, ast.FunctionDef):
+                return  # returned from a lambda, an async def or the module: handed on
+            self.uses.append(
+                Use(
+                    name,
+                    node.lineno,
+                    "returned",
+                    f"returned by `{fn.name}`",
+                    _receiver(node.func),
+                    fn.name,
+                    fn.lineno,
+                    self._def_scope(fn),
+                )
+            )
+            return
         if kind == "assigned":
             consumed, hooked = self._consumption(self._scope_of(node))
             if detail in hooked:
@@ -250,8 +285,11 @@ class _Index:
             child, parent = parent, self.parents.get(id(parent))
         if isinstance(parent, ast.keyword):
             child, parent = parent, self.parents.get(id(parent))
-        if isinstance(parent, ast.Await | ast.Yield | ast.YieldFrom | ast.Return | ast.Lambda):
+        if isinstance(parent, ast.Await | ast.Yield | ast.YieldFrom | ast.Lambda):
             return None
+        if isinstance(parent, ast.Return):
+            # handed to the caller: judged at the caller's calls (see ``_driver``)
+            return ("returned", "") if isinstance(node, ast.Call) else None
         if isinstance(parent, ast.Call) and parent.func is not child:
             taker = _callee(parent.func)
             if taker in STARTERS:

@@ -191,6 +191,41 @@ def _serve(conn: Connection) -> None:
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
 
 
+def _callers(
+    checked: list[_Candidate], searched: list[str], runner: _Runner
+) -> dict[_Candidate, list[tuple[str, Use, str]]]:
+    """The un-awaited uses that block each candidate: its own calls, and the calls of the plain
+    functions that ``return`` its call (followed from function to function, in rounds)."""
+    callers: dict[_Candidate, list[tuple[str, Use, str]]] = {}
+    #: function being looked for -> (the candidate it leads to, how: "returned by f, ")
+    targets: list[tuple[_Candidate, _Candidate, str]] = [(c, c, "") for c in checked]
+    seen = {(c.path, c.line) for c in checked}
+    while targets:
+        by_name: dict[str, list[tuple[_Candidate, _Candidate, str]]] = {}
+        for target in targets:
+            by_name.setdefault(target[0].name, []).append(target)
+        names = frozenset(by_name)
+        found = runner.map(_uses, [(p, names) for p in searched])
+        targets = []
+        for path, uses in zip(searched, found, strict=True):
+            for use in uses:
+                for fn, root, via in by_name.get(use.name, ()):
+                    twisted = root.conversion == "inline-callbacks"
+                    if twisted and use.kind not in TWISTED_BLOCKERS:
+                        continue
+                    if not use.may_call(fn.scope, fn.path, path):
+                        continue
+                    if use.kind != "returned":
+                        callers.setdefault(root, []).append((path, use, via))
+                        continue
+                    forwarder = _Candidate(path, use.via, use.via_line, use.via_scope, "")
+                    if (path, use.via_line) not in seen:
+                        seen.add((path, use.via_line))
+                        step = f"returned by `{use.via}` ({path}:{use.via_line}), which is "
+                        targets.append((forwarder, root, via + step))
+    return callers
+
+
 class _Runner:
     """Runs each phase's jobs on worker processes, or inline for small trees.
 
@@ -278,45 +313,32 @@ def _rewrite_files(files: list[str], selected: frozenset[str], runner: _Runner) 
 
     report = Report()
     blocked: dict[str, dict[int, tuple[str, str]]] = {}
-    checked = [c for c in candidates if c.conversion != "gen-test"]
-    names = frozenset(c.name for c in checked)
-    if names:
-        searched = [p for p in files if not isinstance(results.get(p), Failure)]
-        by_name: dict[str, list[_Candidate]] = {}
-        for c in checked:
-            by_name.setdefault(c.name, []).append(c)
-        callers: dict[tuple[str, int], list[tuple[str, Use]]] = {}
-        for path, uses in zip(
-            searched, runner.map(_uses, [(p, names) for p in searched]), strict=True
-        ):
-            for use in uses:
-                for c in by_name.get(use.name, ()):
-                    if c.conversion == "inline-callbacks" and use.kind not in TWISTED_BLOCKERS:
-                        continue
-                    if use.may_call(c.scope, c.path, path):
-                        callers.setdefault((c.path, c.line), []).append((path, use))
-        for (def_path, def_line), sites in sorted(callers.items()):
-            first_path, first_use = sites[0]
-            name = first_use.name
-            more = f" and {len(sites) - 1} more" if len(sites) > 1 else ""
-            blocked.setdefault(def_path, {})[def_line] = (
-                _trap_id(first_use),
-                (
-                    f"called at {first_path}:{first_use.line} ({first_use.detail}){more}; "
-                    f"{_CALL_REASONS.get(first_use.kind, '')}: await it there, or spawn it "
-                    "(IOLoop.current().spawn_callback / asyncio.ensure_future)"
-                ),
+    searched = [p for p in files if not isinstance(results.get(p), Failure)]
+    callers = _callers([c for c in candidates if c.conversion != "gen-test"], searched, runner)
+    for root, sites in sorted(callers.items(), key=lambda item: (item[0].path, item[0].line)):
+        first_path, first_use, first_via = sites[0]
+        more = f" and {len(sites) - 1} more" if len(sites) > 1 else ""
+        blocked.setdefault(root.path, {})[root.line] = (
+            _trap_id(first_use),
+            (
+                f"{first_via}called at {first_path}:{first_use.line} ({first_use.detail})"
+                f"{more}; {_CALL_REASONS.get(first_use.kind, '')}: await it there, or spawn it "
+                "(IOLoop.current().spawn_callback / asyncio.ensure_future)"
+            ),
+        )
+        for path, use, via in sites:
+            returns = (
+                f"it returns what `{root.name}` ({root.path}:{root.line}) returns; " if via else ""
             )
-            for path, use in sites:
-                report.call_traps.append(
-                    Trap(
-                        path,
-                        use.line,
-                        _trap_id(use),
-                        f"`{name}` {use.detail}; {_CALL_REASONS.get(use.kind, '')}; "
-                        f"so `{name}` ({def_path}:{def_line}) stays as it is",
-                    )
+            report.call_traps.append(
+                Trap(
+                    path,
+                    use.line,
+                    _trap_id(use),
+                    f"`{use.name}` {use.detail}; {returns}{_CALL_REASONS.get(use.kind, '')}; "
+                    f"so `{root.name}` ({root.path}:{root.line}) stays as it is",
                 )
+            )
 
     todo = sorted({c.path for c in candidates}, key=files.index)
     jobs = [(path, selected, blocked.get(path, {})) for path in todo]

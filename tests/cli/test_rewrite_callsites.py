@@ -130,3 +130,45 @@ def test_twisted_callers_that_chain_do_not_block(tmp_path: Path) -> None:
             return fetch(d).addCallback(len)  # the Deferred contract is kept
         """
     assert converted(tmp_path, code=code) == {"fetch"}
+
+
+def test_functions_that_return_the_call_hand_the_check_to_their_callers(tmp_path: Path) -> None:
+    lib = """\
+        from tornado import gen
+
+
+        @gen.coroutine
+        def _read(stream):
+            yield stream.read()
+
+
+        def read(stream):
+            return _read(stream)
+
+
+        @gen.coroutine
+        def _write(stream):
+            yield stream.write()
+
+
+        def write(stream):
+            return _write(stream)
+
+
+        def use(stream):
+            read(stream)  # the coroutine read() returns is dropped: _read must stay
+            return write(stream)  # handed on again: use()'s callers decide
+        """
+    app = """\
+        import lib
+
+
+        async def main(stream):
+            await lib.use(stream)
+        """
+    assert converted(tmp_path, lib=lib, app=app) == {"_write"}
+    report = rewrite_paths([tmp_path], workers=1)
+    [trap] = [t for t in report.traps if t.path.endswith("lib.py") and t.line == 5]
+    assert trap.id == "not-awaited"
+    assert "returned by `read`" in trap.reason
+    assert "lib.py:23" in trap.reason
