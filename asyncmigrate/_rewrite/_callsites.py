@@ -5,12 +5,13 @@ coroutine does nothing until it is awaited. So a converted function called and n
 (``f()`` as a statement, ``io_loop.add_future(f(), cb)``, ``f().add_done_callback(cb)``, a
 result stored and never awaited, a bound method handed to a callback API) would silently stop
 running. This module indexes, per file and by function name, every call (or callback
-reference) whose result is not consumed by ``await``/``yield`` or an API that starts
-awaitables; a call returned by a plain function is reported as ``returned``, and the driver
-then checks that function's callers in turn (``gen.multi``, ``asyncio.gather``, ``IOLoop.add_callback`` ...). It uses ``ast``,
-not LibCST: it must read every file of the tree, fast. Names are matched by their last
-component (``self.fetch()`` matches every function named ``fetch``): a false alarm leaves a
-function unconverted, which is safe; a missed one would not be.
+reference) whose result is not consumed by ``await``/``yield`` or an API that starts awaitables
+(``gen.multi``, ``asyncio.gather``, ``IOLoop.add_callback`` ...); a call returned by a plain
+function is reported as ``returned``, and the driver checks that function's callers in turn.
+It uses ``ast``, not LibCST: it must read every file of the tree, fast. Names are matched by
+their last component (``self.fetch()`` matches every function named ``fetch``, within the scope
+rules of ``Use.may_call``): a false alarm leaves a function unconverted, which is safe; a missed
+one would not be.
 """
 
 from __future__ import annotations
