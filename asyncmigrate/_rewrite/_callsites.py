@@ -81,6 +81,9 @@ class Use:
     via: str = ""
     via_line: int = 0
     via_scope: str = ""
+    #: The call passes ``callback=``: Tornado < 6's ``gen.coroutine`` took one, so such a call
+    #: means a coroutine (``async def`` refuses it), whatever the method is called.
+    callback: bool = False
 
     def may_call(self, scope: str, path: str, here: str) -> bool:
         """Whether this use may reach a function named ``name`` defined in ``scope`` of
@@ -93,7 +96,7 @@ class Use:
             return inside and self.receiver == "bare"
         if self.receiver == "self":
             return inside
-        return self.receiver == "other" and self.name not in COMMON_METHODS
+        return self.receiver == "other" and (self.callback or self.name not in COMMON_METHODS)
 
 
 def _common_methods() -> frozenset[str]:
@@ -254,7 +257,12 @@ class _Index:
                 return
             else:
                 kind, detail = "not-awaited", f"stored in `{detail}`, never awaited"
-        self.uses.append(Use(name, node.lineno, kind, detail, _receiver(node.func)))
+        callback = any(k.arg == "callback" for k in node.keywords)
+        if callback and kind == "not-awaited":
+            detail += ", with `callback=` (gen.coroutine took one; async def does not)"
+        self.uses.append(
+            Use(name, node.lineno, kind, detail, _receiver(node.func), callback=callback)
+        )
 
     def _reference(self, node: ast.Attribute | ast.Name) -> None:
         """A function handed over as a callback: fine only to APIs that await its result."""

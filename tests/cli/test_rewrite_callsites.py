@@ -172,3 +172,29 @@ def test_functions_that_return_the_call_hand_the_check_to_their_callers(tmp_path
     assert trap.id == "not-awaited"
     assert "returned by `read`" in trap.reason
     assert "lib.py:23" in trap.reason
+
+
+def test_a_call_with_callback_matches_even_an_everyday_name(tmp_path: Path) -> None:
+    """Tornado 4.5's simple_httpclient calls TCPClient.connect(..., callback=...): gen.coroutine
+    took a callback, so such a call is a coroutine call even though `connect` is a socket
+    method name."""
+    lib = """\
+        from tornado import gen
+
+
+        class TCPClient:
+            @gen.coroutine
+            def connect(self, host, port):
+                yield self.resolver.resolve(host, port)
+
+            @gen.coroutine
+            def close(self):
+                yield self.stream.close()
+        """
+    user = """\
+        def start(client, sock, on_connect):
+            sock.connect(("h", 1))                       # a socket: not taken for TCPClient
+            client.close()                               # an everyday name: not matched
+            client.connect("h", 1, callback=on_connect)  # a coroutine call: blocks connect
+        """
+    assert converted(tmp_path, lib=lib, user=user) == {"close"}
