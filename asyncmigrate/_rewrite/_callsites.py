@@ -142,23 +142,19 @@ _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.Module)
 
 
 class _Index:
-    """One walk of the tree records parents and the nodes that mention ``names``; only those
-    are then judged (the walk is the cost: it is done once)."""
+    """One walk of a tree records every node's parent and, by name, the calls and references;
+    `query` then judges only those of the names asked for (the walk is the cost: it is done
+    once per file, and kept for the next rounds of the driver)."""
 
-    def __init__(self, names: frozenset[str] | None) -> None:
-        self.names = names
+    def __init__(self, tree: ast.Module) -> None:
         self.parents: dict[int, ast.AST] = {}
-        self.uses: list[Use] = []
+        self.calls: dict[str, list[ast.Call]] = {}
+        self.refs: dict[str, list[ast.Name | ast.Attribute]] = {}
         #: How often each name is read in the whole tree (the rewrite's import upkeep uses it).
         self.counts: Counter[str] = Counter()
+        self.uses: list[Use] = []
         self._consumed: dict[int, tuple[set[str], set[str]]] = {}
-
-    def index(self, tree: ast.Module) -> list[Use]:
-        names = self.names
-        parents = self.parents
-        counts = self.counts
-        calls: list[ast.Call] = []
-        refs: list[ast.Name | ast.Attribute] = []
+        parents, calls, refs, counts = self.parents, self.calls, self.refs, self.counts
         todo: list[ast.AST] = [tree]
         while todo:
             node = todo.pop()
@@ -168,21 +164,25 @@ class _Index:
                 kind = type(child)
                 if kind is ast.Call:
                     callee = _callee(child.func)  # type: ignore[attr-defined]
-                    if callee is not None and (names is None or callee in names):
-                        calls.append(child)  # type: ignore[arg-type]
+                    if callee is not None:
+                        calls.setdefault(callee, []).append(child)  # type: ignore[arg-type]
                 elif kind is ast.Name:
                     counts[child.id] += 1  # type: ignore[attr-defined]
-                    if names is None or child.id in names:  # type: ignore[attr-defined]
-                        refs.append(child)  # type: ignore[arg-type]
-                elif kind is ast.Attribute and (names is None or child.attr in names):  # type: ignore[attr-defined]
-                    refs.append(child)  # type: ignore[arg-type]
-        for call in calls:
-            self._call(call)
-        for ref in refs:
-            if isinstance(ref.ctx, ast.Load):
-                self._reference(ref)
+                    refs.setdefault(child.id, []).append(child)  # type: ignore[attr-defined,arg-type]
+                elif kind is ast.Attribute:
+                    refs.setdefault(child.attr, []).append(child)  # type: ignore[attr-defined,arg-type]
+
+    def query(self, names: frozenset[str]) -> list[Use]:
+        """The un-awaited calls of (and callback references to) ``names``."""
+        self.uses = []
+        for name in names:
+            for call in self.calls.get(name, ()):
+                self._call(call)
+            for ref in self.refs.get(name, ()):
+                if isinstance(ref.ctx, ast.Load):
+                    self._reference(ref)
         self.uses.sort(key=lambda u: (u.line, u.name, u.kind))
-        return self.uses
+        return [u for u in self.uses if u.kind != "other"]
 
     def _def_scope(self, fn: ast.FunctionDef) -> str:
         parent = self.parents.get(id(fn))
@@ -324,11 +324,12 @@ class _Index:
         return "not-awaited", "result used without await"
 
 
-def unawaited_uses(
-    tree: ast.Module, names: frozenset[str] | None = None
-) -> tuple[list[Use], Counter[str]]:
-    """Every call of (or callback reference to) ``names`` (all names if None) in ``tree``
-    whose result is not awaited; and how often each name is read in ``tree``."""
-    index = _Index(names)
-    uses = [u for u in index.index(tree) if u.kind != "other"]
-    return uses, index.counts
+def index(tree: ast.Module) -> _Index:
+    """Walk ``tree`` once; ask the result for the un-awaited uses of some names (`_Index.query`)."""
+    return _Index(tree)
+
+
+def unawaited_uses(tree: ast.Module, names: frozenset[str]) -> list[Use]:
+    """Every call of (or callback reference to) ``names`` in ``tree`` whose result is not
+    awaited."""
+    return _Index(tree).query(names)

@@ -20,14 +20,14 @@ import os
 import re
 import tempfile
 import warnings
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 from asyncmigrate._files import iter_python_files
-from asyncmigrate._rewrite._callsites import Use, unawaited_uses
+from asyncmigrate._rewrite._callsites import Use, _Index
+from asyncmigrate._rewrite._callsites import index as index_calls
 from asyncmigrate._rewrite._candidates import all_candidates, find_defs
 from asyncmigrate._rewrite._result import Converted, Failure, Result, Skip, Success, Trap
 from asyncmigrate._rewrite._source import (
@@ -94,8 +94,9 @@ class _Candidate:
 #: Files read and parsed in this process, for the next phase (bounded).
 _CACHE: dict[str, tuple[bytes, str, ast.Module] | Failure] = {}
 _CACHE_SIZE = 4000
-#: Names read in each file, counted by the call index walk (saves a walk in the rewrite).
-_COUNTS: dict[str, Counter[str]] = {}
+#: The call index of each file, kept for the next rounds; its name counts save the rewrite a
+#: walk of the tree.
+_INDEXES: dict[str, _Index] = {}
 
 
 def _read(path: str) -> tuple[bytes, str, ast.Module] | Failure:
@@ -104,7 +105,7 @@ def _read(path: str) -> tuple[bytes, str, ast.Module] | Failure:
         return cached
     if len(_CACHE) >= _CACHE_SIZE:
         _CACHE.clear()
-        _COUNTS.clear()
+        _INDEXES.clear()
     _CACHE[path] = found = _load(path)
     return found
 
@@ -149,8 +150,10 @@ def _uses(job: tuple[str, frozenset[str]]) -> list[Use]:
     _, text, tree = read
     if not _mentions(names).search(text):
         return []
-    uses, _COUNTS[path] = unawaited_uses(tree, names)
-    return uses
+    found = _INDEXES.get(path)
+    if found is None:
+        found = _INDEXES[path] = index_calls(tree)
+    return found.query(names)
 
 
 _PATTERNS: dict[frozenset[str], re.Pattern[str]] = {}
@@ -174,7 +177,12 @@ def _rewrite(job: tuple[str, frozenset[str], dict[int, tuple[str, str]]]) -> Res
     from asyncmigrate._rewrite._module import rewrite_text  # LibCST: only when there is work
 
     return rewrite_text(
-        path, data, selected=selected, blocked=blocked, tree=tree, name_counts=_COUNTS.get(path)
+        path,
+        data,
+        selected=selected,
+        blocked=blocked,
+        tree=tree,
+        name_counts=_INDEXES[path].counts if path in _INDEXES else None,
     )
 
 
@@ -297,7 +305,7 @@ def rewrite_paths(
     finally:
         runner.close()
         _CACHE.clear()
-        _COUNTS.clear()
+        _INDEXES.clear()
 
 
 def _rewrite_files(files: list[str], selected: frozenset[str], runner: _Runner) -> Report:
