@@ -96,6 +96,8 @@ def rewrite_text(
             after = {name for name, count in (before + delta).items() if count > 0}
             edits += import_edits(tree, lines, set(before) - after, needs, newline)
             code = _apply(lines, edits)
+            if code[:1] in "\r\n" and text[:1] not in "\r\n":
+                code = code.lstrip("\r\n")  # the import that opened the file went
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the input's own SyntaxWarnings are not ours
                 compile(code, path, "exec", dont_inherit=True)

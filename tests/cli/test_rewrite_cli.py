@@ -25,8 +25,6 @@ def get(client):
 """
 
 CONVERTED = """\
-
-
 async def get(client):
     # keep me
     row = await client.find()
