@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import re
 import tempfile
+import threading
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -239,16 +240,19 @@ class _Runner:
 
     A file always goes to the same worker (round robin over the file list), so that the
     worker's reading cache (``_read``) saves parsing it again in the next phases: a process
-    pool would hand it to any worker. Workers are forked after the imports; where ``fork`` is
-    not available everything runs inline.
+    pool would hand it to any worker. Workers are forked (or spawned, see below).
     """
 
     def __init__(self, workers: int, files: list[str]) -> None:
         self.shard = {path: index % max(workers, 1) for index, path in enumerate(files)}
         self.conns: list[Connection] = []
         self.procs: list[multiprocessing.process.BaseProcess] = []
-        if workers > 1 and len(files) >= 4 and "fork" in multiprocessing.get_all_start_methods():
-            context = multiprocessing.get_context("fork")
+        if workers > 1 and len(files) >= 4:
+            # fork is cheapest, but forking a process that runs other threads may deadlock the
+            # child (Python 3.12+ warns): then the workers start fresh interpreters.
+            methods = multiprocessing.get_all_start_methods()
+            method = "fork" if "fork" in methods and threading.active_count() == 1 else "spawn"
+            context = multiprocessing.get_context(method)
             for _ in range(workers):
                 parent, child = context.Pipe()
                 proc = context.Process(target=_serve, args=(child,), daemon=True)

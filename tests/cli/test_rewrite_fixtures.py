@@ -129,3 +129,21 @@ def test_worker_processes_give_the_same_result(tmp_path: Path) -> None:
         getattr(r, "new", None) for r in pooled.results
     ]
     assert alone.traps == pooled.traps
+
+
+def test_workers_start_safely_while_other_threads_run(tmp_path: Path) -> None:
+    """With other threads alive, forking could deadlock a worker (Python 3.12+ warns, and
+    warnings are errors here): the workers are spawned instead, with the same result."""
+    import threading
+
+    for name in ("coroutine_basic", "inline_callbacks", "nested", "aliases"):
+        shutil.copy(FIXTURES / f"{name}.before.py.txt", tmp_path / f"{name}.py")
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, args=(30,), daemon=True)
+    other.start()
+    try:
+        report = rewrite_paths([tmp_path], workers=2)
+    finally:
+        stop.set()
+        other.join()
+    assert len(report.converted) == len(rewrite_paths([tmp_path], workers=1).converted) > 0
