@@ -249,7 +249,8 @@ class _Runner:
         self.procs: list[multiprocessing.process.BaseProcess] = []
         if workers > 1 and len(files) >= 4:
             # fork is cheapest, but forking a process that runs other threads may deadlock the
-            # child (Python 3.12+ warns): then the workers start fresh interpreters.
+            # child (it gets only this thread; locks others held stay locked): then the
+            # workers start fresh interpreters.
             methods = multiprocessing.get_all_start_methods()
             method = "fork" if "fork" in methods and threading.active_count() == 1 else "spawn"
             context = multiprocessing.get_context(method)

@@ -132,8 +132,9 @@ def test_worker_processes_give_the_same_result(tmp_path: Path) -> None:
 
 
 def test_workers_start_safely_while_other_threads_run(tmp_path: Path) -> None:
-    """With other threads alive, forking could deadlock a worker (Python 3.12+ warns, and
-    warnings are errors here): the workers are spawned instead, with the same result."""
+    """With other threads alive, forking could deadlock a worker (the child gets only the
+    forking thread: locks the others held stay locked): the workers are spawned instead, with
+    the same result."""
     import threading
 
     for name in ("coroutine_basic", "inline_callbacks", "nested", "aliases"):
