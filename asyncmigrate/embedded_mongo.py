@@ -140,8 +140,11 @@ async def _serve(port: int, sqlite: str | None) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    # Standard input closing means the parent is gone: stop with it.
-    loop.add_reader(sys.stdin.fileno(), lambda: stop.set() if not sys.stdin.read(1) else None)
+    # Standard input closing means the parent is gone: stop with it. Only a pipe, a socket or a
+    # terminal can say so; a regular file or /dev/null (a server started by hand, in the
+    # background) cannot be watched, and then the signals alone stop the server.
+    with contextlib.suppress(OSError, ValueError):
+        loop.add_reader(sys.stdin.fileno(), lambda: stop.set() if not sys.stdin.read(1) else None)
     server = AsyncMongoEcoProxyServer(engine=engine, host="127.0.0.1", port=port)
     try:
         address = await server.start()
