@@ -32,9 +32,10 @@ docs: venv
 pytest: venv
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-# The bridges test-suite on every other CPython >= 3.11 this machine has (see noxfile.py).
+# The bridges test-suite on every other CPython >= 3.11 this machine has, and legacy/ on its
+# own 2018 stack (Python 3.7) where the machine has 3.7 (see noxfile.py).
 other-pythons: venv
-	$(BIN)/nox --no-color --no-error-on-missing-interpreters -s bridges
+	$(BIN)/nox --no-color --no-error-on-missing-interpreters -s bridges legacy2018
 
 demo: venv
 	$(BIN)/asyncmigrate demo

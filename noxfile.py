@@ -6,6 +6,10 @@ needs 3.13; no ``rewrite``). Interpreters are found the way the Makefile finds 3
 ``scripts/find-python X.Y`` (PATH first, then pyenv's versions, which are usually not on PATH;
 pyenv's shims are, but fail for versions that are not active). A version that is absent is
 skipped with a notice (``make`` passes ``--no-error-on-missing-interpreters``).
+
+``legacy2018`` runs ``legacy/`` unchanged on the stack it was written for (Python 3.7, Tornado
+5.1.1, Motor 1.3.1, PyMongo 3, Twisted 18.9) against the embedded server, which this process
+starts (mongoeco needs 3.13, the interpreter nox runs on).
 """
 
 from __future__ import annotations
@@ -21,8 +25,11 @@ import nox
 ROOT = Path(__file__).parent
 # 3.13 is .venv's interpreter, tested by `make pytest`. 3.14 is run where a machine has it.
 OTHER_PYTHONS = ["3.11", "3.12", "3.14"]
+#: The stack legacy/ was written for: the last releases of 2018 that it names.
+LEGACY_PYTHON = "3.7"
+LEGACY_STACK = ["tornado==5.1.1", "motor==1.3.1", "pymongo>=3.7,<4", "Twisted==18.9.0"]
 
-nox.options.sessions = ["bridges"]
+nox.options.sessions = ["bridges", "legacy2018"]
 # Never download an interpreter (python-build-standalone): test only what the machine has.
 nox.options.download_python = "never"
 # Reuse each virtualenv between runs; `pip install` below still brings it up to date.
@@ -61,7 +68,7 @@ def _put_on_path(versions: list[str]) -> None:
     os.environ["PATH"] = os.pathsep.join(dirs)
 
 
-_put_on_path(OTHER_PYTHONS)
+_put_on_path([*OTHER_PYTHONS, LEGACY_PYTHON])
 
 
 def _install(session: nox.Session) -> None:
@@ -86,3 +93,14 @@ def bridges(session: nox.Session) -> None:
     """Run tests/bridges (warnings are errors, as in setup.cfg)."""
     _install(session)
     session.run("python", "-m", "pytest", "-q", "tests/bridges", *session.posargs)
+
+
+# virtualenv no longer seeds environments for 3.7; the stdlib venv of 3.7 itself does.
+@nox.session(python=LEGACY_PYTHON, venv_backend="venv")
+def legacy2018(session: nox.Session) -> None:
+    """legacy/ with no shims on its own 2018 stack: every answer as docs/contract.md says."""
+    from asyncmigrate.embedded_mongo import database_uri
+
+    session.install("--disable-pip-version-check", "--quiet", *LEGACY_STACK)
+    with database_uri() as uri:
+        session.run("python", "tests/legacy_2018/check_legacy_2018.py", uri, str(ROOT))
