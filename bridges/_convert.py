@@ -111,8 +111,8 @@ def to_future(
 
     - Deferred: its own result is **not** consumed; callbacks added to it later still see the
       value or failure. An already-fired Deferred gives an already-done future (awaiting it
-      takes no loop turn). Cancelling the future cancels the Deferred (its canceller runs, from
-      the future's done callback, so on the next loop turn); the failure that leaves behind is
+      takes no loop turn). Cancelling the future cancels the Deferred at once (its canceller
+      runs before ``cancel()`` returns); the failure that leaves behind is
       not reported as unhandled. A Deferred cancelled on the Twisted side (failing with
       ``defer.CancelledError``) cancels the future: the awaiting task sees
       ``asyncio.CancelledError``.

@@ -54,10 +54,10 @@ def deferred_to_future(d: Deferred[_T], loop: asyncio.AbstractEventLoop) -> asyn
     cancels ``d`` (its canceller runs); whatever failure that leaves on ``d`` is not reported.
     A failure present on both sides is reported once, only if neither side handles it.
     """
-    future: asyncio.Future[_T] = loop.create_future()
     # Fired, not waiting on an inner Deferred, not in the middle of its own callbacks: the
     # result is final, hand it over now (an already-done future: no loop turn to await it).
     if d.called and not d.paused and not d._runningCallbacks:
+        future: asyncio.Future[_T] = loop.create_future()
         result = d.result
         if isinstance(result, Failure):
             _hand_failure(d, result, future)
@@ -65,47 +65,43 @@ def deferred_to_future(d: Deferred[_T], loop: asyncio.AbstractEventLoop) -> asyn
             future.set_result(result)  # type: ignore[arg-type]
         return future
 
-    link = _Link(d, future)
-    d.addCallbacks(link.on_value, link.on_failure)
-    future.add_done_callback(link.on_done)
-    return future
+    following: _Following[_T] = _Following(loop=loop)
+    following._deferred = d
+    d.addCallbacks(following.on_value, following.on_failure)
+    return following
 
 
-class _Link:
-    """Keeps a future in step with a pending Deferred, leaving the Deferred's result in place.
+class _Following(asyncio.Future[_T]):
+    """A future that follows a pending Deferred, leaving the Deferred's result in place.
 
-    ``on_done`` (the cancel watcher) is only needed if the future is cancelled; when ``d``
-    settles the future first, it is taken off, which spares a loop callback per conversion
-    (asyncio schedules done callbacks with ``call_soon``): that keeps a pending Deferred no
-    dearer than ``asFuture``. One object with bound methods instead of closures: fewer
-    allocations on the hot path.
+    Cancelling it cancels the Deferred at once, from :meth:`cancel` itself, rather than from a
+    done callback: no cancel watcher to add and take off again, no loop callback (asyncio runs
+    done callbacks with ``call_soon``), and the Deferred's canceller runs before ``cancel()``
+    returns, as it would for a Deferred cancelled directly. That keeps a pending Deferred no
+    dearer than ``asFuture``.
     """
 
-    __slots__ = ("d", "future")
+    # Set right after construction by deferred_to_future: no Python __init__ on the hot path.
+    __slots__ = ("_deferred",)
+    _deferred: Deferred[_T]
 
-    def __init__(self, d: Deferred[Any], future: asyncio.Future[Any]) -> None:
-        self.d = d
-        self.future = future
+    def cancel(self, msg: Any | None = None) -> bool:
+        if not super().cancel(msg):
+            return False
+        self._deferred.cancel()
+        return True
 
     def on_value(self, value: _T) -> _T:
-        future = self.future
-        if not future.done():
-            future.remove_done_callback(self.on_done)
-            future.set_result(value)
+        if not self.done():
+            self.set_result(value)
         return value
 
     def on_failure(self, failure: Failure) -> Failure:
-        future = self.future
-        if future.cancelled():
-            _errors.silence(self.d, failure)
-        elif not future.done():
-            future.remove_done_callback(self.on_done)
-            _hand_failure(self.d, failure, future)
+        if self.cancelled():
+            _errors.silence(self._deferred, failure)
+        elif not self.done():
+            _hand_failure(self._deferred, failure, self)
         return failure
-
-    def on_done(self, future: asyncio.Future[Any]) -> None:
-        if future.cancelled():
-            self.d.cancel()
 
 
 def future_to_deferred(future: asyncio.Future[_T]) -> Deferred[_T]:
