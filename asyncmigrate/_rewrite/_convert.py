@@ -47,6 +47,27 @@ class Rules:
     on_call: Callable[[FunctionConverter, cst.Call, cst.Call], cst.BaseExpression] | None = None
 
 
+#: Expressions that are never awaitable (literals, operators, lambdas...): yielding one is a trap.
+NOT_AWAITABLE = (
+    cst.Integer,
+    cst.Float,
+    cst.Imaginary,
+    cst.SimpleString,
+    cst.ConcatenatedString,
+    cst.FormattedString,
+    cst.Tuple,
+    cst.Set,
+    cst.SetComp,
+    cst.GeneratorExp,
+    cst.Lambda,
+    cst.Comparison,
+    cst.BooleanOperation,
+    cst.UnaryOperation,
+    cst.BinaryOperation,
+    cst.Ellipsis,
+)
+
+
 PRIMARY = (
     cst.Name,
     cst.Attribute,

@@ -10,28 +10,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from asyncmigrate._rewrite._convert import FunctionConverter, Rules, value_kind
+from asyncmigrate._rewrite._convert import NOT_AWAITABLE, FunctionConverter, Rules, value_kind
 
 GEN = "tornado.gen"
-
-NOT_AWAITABLE = (
-    cst.Integer,
-    cst.Float,
-    cst.Imaginary,
-    cst.SimpleString,
-    cst.ConcatenatedString,
-    cst.FormattedString,
-    cst.Tuple,
-    cst.Set,
-    cst.SetComp,
-    cst.GeneratorExp,
-    cst.Lambda,
-    cst.Comparison,
-    cst.BooleanOperation,
-    cst.UnaryOperation,
-    cst.BinaryOperation,
-    cst.Ellipsis,
-)
 
 
 def _not_awaitable(value: cst.BaseExpression) -> bool:
