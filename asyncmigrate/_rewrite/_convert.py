@@ -132,30 +132,35 @@ def handler_kinds(
     return frozenset(kinds)
 
 
-class _OwnScope(cst.CSTVisitor):
+class _RootScopeVisitor(cst.CSTVisitor):
+    """Visits the function it is started on, and none of the functions or classes nested in it."""
+
+    def __init__(self) -> None:
+        self._root = True
+
+    def _enter_root(self) -> bool:
+        root, self._root = self._root, False
+        return root
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return self._enter_root()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+
+class _OwnScope(_RootScopeVisitor):
     """Yields and return calls in a scope, not in the scopes nested in it."""
 
     def __init__(self, unit: Unit, return_names: tuple[str, ...]) -> None:
+        super().__init__()
         self.unit = unit
         self.return_names = return_names
         self.yields: list[cst.Yield] = []
         self.returns: list[cst.CSTNode] = []
-        self._root = True
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        if self._root:
-            self._root = False
-            return True
-        return False
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:
-        if self._root:
-            self._root = False
-            return True
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
+        return self._enter_root()  # a lambda may be the scope itself
 
     def visit_Yield(self, node: cst.Yield) -> None:
         self.yields.append(node)
@@ -165,24 +170,15 @@ class _OwnScope(cst.CSTVisitor):
             self.returns.append(node)
 
 
-class _Assignments(cst.CSTVisitor):
+class _Assignments(_RootScopeVisitor):
     """What each local name is bound to: ``container`` (list/dict), ``submit`` (an executor's
     concurrent Future) or ``other``; used to judge ``yield name``."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.kinds: dict[str, set[str]] = {}
-        self._root = True
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        if self._root:
-            self._root = False
-            return True
-        return False
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         return False
 
     def _bind(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
