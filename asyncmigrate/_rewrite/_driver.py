@@ -19,7 +19,6 @@ import multiprocessing
 import os
 import re
 import tempfile
-import threading
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ from asyncmigrate._rewrite._source import (
     import_aliases,
     syntax_check,
 )
+from asyncmigrate._workers import worker_context
 
 #: Default: one worker process per this many files (up to the CPU count). Forked workers are
 #: cheap; on tornado 4.5.3 (bench/bench_rewrite.py, a shared 2-core machine) two workers were
@@ -248,12 +248,7 @@ class _Runner:
         self.conns: list[Connection] = []
         self.procs: list[multiprocessing.process.BaseProcess] = []
         if workers > 1 and len(files) >= 4:
-            # fork is cheapest, but forking a process that runs other threads may deadlock the
-            # child (it gets only this thread; locks others held stay locked): then the
-            # workers start fresh interpreters.
-            methods = multiprocessing.get_all_start_methods()
-            method = "fork" if "fork" in methods and threading.active_count() == 1 else "spawn"
-            context = multiprocessing.get_context(method)
+            context = worker_context()
             for _ in range(workers):
                 parent, child = context.Pipe()
                 proc = context.Process(target=_serve, args=(child,), daemon=True)
