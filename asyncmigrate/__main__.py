@@ -2,7 +2,7 @@
 
 Each command lives in its own module (``asyncmigrate/_cmd_<name>.py``) exposing
 ``add_arguments(parser)`` and ``run(args) -> int``; it is imported only when chosen, so that
-``asyncmigrate demo`` does not need libcst and ``scan`` does not need Twisted.
+``asyncmigrate demo`` and ``scan`` do not need libcst and ``scan`` does not need Twisted.
 """
 
 from __future__ import annotations

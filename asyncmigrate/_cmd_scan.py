@@ -1,8 +1,8 @@
 """``asyncmigrate scan PATH...``: inventory the legacy async patterns of a tree.
 
 Exit status: 0 when the tree is clean, 1 when legacy patterns remain or a file could not be
-parsed (it may hide some), 2 on usage errors (missing path, bad option, unknown pattern id) and
-when libcst (the ``rewrite`` extra) is missing. See ``docs/cli/scan.md``.
+parsed (it may hide some), 2 on usage errors (missing path, bad option, unknown pattern id).
+The scan needs nothing beyond the standard library. See ``docs/cli/scan.md``.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ import sys
 USAGE_ERROR = 2
 LEGACY_FOUND = 1
 CLEAN = 0
-
-INSTALL_HINT = "pip install 'asyncmigrate[rewrite]'"
 
 
 def _id_list(value: str) -> list[str]:
@@ -68,14 +66,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        import libcst  # noqa: F401  (the scan parses with it; checked first for a clear error)
-    except ImportError:
-        print(
-            f"asyncmigrate scan: error: libcst is not installed; {INSTALL_HINT}",
-            file=sys.stderr,
-        )
-        return USAGE_ERROR
     from asyncmigrate import _scan
 
     try:

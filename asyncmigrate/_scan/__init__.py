@@ -1,9 +1,9 @@
 """The engine behind ``asyncmigrate scan`` (private; the command line is the public surface).
 
-``_catalogue`` holds the pattern ids and hints, ``_visitor`` finds them in one module with
-libcst, ``_runner`` walks a tree (``asyncmigrate._files``), pre-filters and parses files in worker
-processes, ``_report`` renders text or JSON, ``_progress`` draws the bar on a terminal.
-Importing this package does not import libcst; scanning does.
+``_catalogue`` holds the pattern ids and hints, ``_visitor`` finds them in one module with the
+standard library's ``ast``, ``_runner`` walks a tree (``asyncmigrate._files``), pre-filters and
+parses files in worker processes, ``_report`` renders text or JSON, ``_progress`` draws the bar
+on a terminal. Nothing here needs libcst.
 """
 
 from __future__ import annotations

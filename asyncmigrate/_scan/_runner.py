@@ -1,7 +1,7 @@
 """Run a scan over files: two text pre-filters, then parsing, in worker processes for big trees.
 
-Name resolution (libcst's ``QualifiedNameProvider``) and positions cost about ten times the parse,
-so each file's bytes are first searched for words:
+Parsing (``ast``) and the walk that resolves names are the whole cost of a scan, so each file's
+bytes are first searched for words:
 
 - ``LEGACY_WORDS``: a file without any of them cannot hold a finding or a legacy function, so it
   is only parsed to count its ``async def`` functions, without metadata;
@@ -18,13 +18,11 @@ method names ``add_future``, ``add_callback``, ``spawn_callback``, ``addCallback
 ``.send(``). A test runs every fixture with and without the filters and compares.
 
 Parsing is CPU-bound, so for ``PARALLEL_MIN_FILES`` files or more it is spread over worker
-processes (``spawn`` start method: the scan may run inside a process that has threads, where
-``fork`` is unsafe).
+processes (``asyncmigrate._workers``: forked, or spawned when this process runs threads).
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -32,6 +30,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from .._files import iter_python_files
+from .._workers import worker_context
 from ._model import FileResult, ScanResult
 
 __all__ = ["LEGACY_WORDS", "PARALLEL_MIN_FILES", "TRIGGER", "scan_file", "scan_paths"]
@@ -55,7 +54,7 @@ def scan_file(path: str, *, prefilter: bool = True) -> FileResult | None:
         return FileResult(path, error_kind="read", error=exc.strerror or str(exc))
     if prefilter and not TRIGGER.search(source):
         return None
-    from ._visitor import scan_source  # libcst: imported where it is needed
+    from ._visitor import scan_source
 
     return scan_source(path, source, full=not prefilter or bool(LEGACY_WORDS.search(source)))
 
@@ -90,7 +89,7 @@ def scan_paths(
     jobs = jobs or getattr(os, "process_cpu_count", os.cpu_count)() or 1
     worker = scan_file if prefilter else _scan_unfiltered
     if jobs > 1 and len(candidates) >= PARALLEL_MIN_FILES:
-        context = multiprocessing.get_context("spawn")
+        context = worker_context()
         chunksize = max(1, min(32, len(candidates) // (jobs * 8)))
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             outcomes: Iterable[FileResult | None] = pool.map(

@@ -1,11 +1,15 @@
-"""Find the legacy patterns of one module with libcst (needs the ``rewrite`` extra).
+"""Find the legacy patterns of one module with the standard library's ``ast``.
 
-Names are resolved with libcst's scope analysis (``ScopeProvider``, asked with
-``Scope.get_qualified_names_for`` only for the nodes that matter: exactly what
-``QualifiedNameProvider`` answers, without its pass over every node, which costs a third of the
-scan on big modules), so import aliases count
-(``from tornado import gen as g``, ``from twisted.internet.defer import inlineCallbacks as ic``,
-``import tornado.gen``) and a local function that happens to be called ``coroutine`` does not.
+One pass over the tree records, per scope (module, class, function, lambda, comprehension), the
+names it binds and the qualified names its imports give them, and queues what needs a name
+resolved (decorators, calls, ``raise``). The queue is worked off once the whole module is read,
+so Python's rule holds: a name is local to a scope if the scope binds it anywhere, even below the
+use. That is how import aliases count (``from tornado import gen as g``,
+``from twisted.internet.defer import inlineCallbacks as ic``, ``import tornado.gen``, an import
+inside a function), a local function that happens to be called ``coroutine`` does not, and
+``from tornado.gen import *`` makes ``coroutine`` mean ``tornado.gen.coroutine`` (a star import
+gives a name only the catalogue's own meaning for it: see ``_KNOWN``).
+
 Method calls whose receiver cannot be resolved statically (``d.addCallback``,
 ``IOLoop.current().add_callback``, ``cursor.each``) are matched by method name, each with the
 guard documented next to it in ``docs/cli/scan.md`` to keep look-alikes out.
@@ -15,16 +19,21 @@ is native; a plain ``def`` is legacy when it is decorated with a legacy coroutin
 (``LEGACY_DECORATORS``), is a ``@gen_test`` generator, takes a parameter named ``callback``, or is
 a generator driven by ``send()`` (it uses the value of a ``yield``). Each function counts once,
 under the first of those kinds that applies.
+
+The walk keeps its own stack instead of recursing, so generated modules with very long
+expressions are scanned like any other.
 """
 
 from __future__ import annotations
 
+import ast
+import io
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
-
-import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider, ScopeProvider
+import tokenize
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TypeAlias
 
 from ._model import FileResult, Finding
 
@@ -40,6 +49,7 @@ LEGACY_DECORATORS = {
     "tornado.concurrent.return_future": ("return-future", "return_future"),
 }
 GEN_TEST = "tornado.testing.gen_test"
+GEN_RETURN = "tornado.gen.Return"
 #: Decorators whose generator is driven by a coroutine runner: yielded lists/dicts are waited on.
 RUNNERS = frozenset({"tornado.gen.coroutine", "tornado.gen.engine", GEN_TEST})
 #: Generators with these decorators use ``yield`` for something else than ``send()``.
@@ -82,17 +92,20 @@ MOTOR_METHODS = frozenset(
 CALLBACK_LOOKALIKE_PREFIXES = ("click.", "optparse.", "typer.")
 CALLBACK_LOOKALIKE_METHODS = frozenset({"add_option"})
 
+#: Every qualified name the catalogue asks about: what ``from module import *`` can bind.
+_KNOWN = frozenset({*LEGACY_DECORATORS, GEN_TEST, GEN_RETURN, *CALLS, *NOT_SEND_DRIVEN})
+
 _MOTOR_IMPORT = re.compile(r"^[ \t]*(?:from|import)[ \t]+motor\b", re.MULTILINE)
 _SEND_CALL = re.compile(r"\.send\s*\(")
 _TORNADO_IMPORT = re.compile(r"^[ \t]*(?:from|import)[ \t]+tornado\b", re.MULTILINE)
-_PARSER_AT = re.compile(r"error at (\d+):(\d+)")
+#: Line ends as the parser counts them (``str.splitlines`` also splits at form feeds and more).
+_LINE_END = re.compile(r"\r\n|\r|\n")
 _PY2_MARKERS = re.compile(
     rb"^[ \t]*(?:print[ \t]+[\"'\w]|exec[ \t]+[\"']|except[ \t]+[\w.]+[ \t]*,[ \t]*\w+[ \t]*:)"
     rb"|\b0\d+\b|\bur[\"']|`\w+`",
     re.MULTILINE,
 )
-
-_EMPTY_MODULE = cst.Module(body=[])
+_TOO_DEEP = "nested too deeply for the scanner"
 
 
 def scan_source(path: str, source: bytes, *, full: bool = True) -> FileResult:
@@ -102,288 +115,536 @@ def scan_source(path: str, source: bytes, *, full: bool = True) -> FileResult:
     module the caller knows holds none of the words a pattern needs (``_runner.LEGACY_WORDS``).
     """
     try:
-        module = cst.parse_module(source)
-    except cst.ParserSyntaxError as exc:
-        match = _PARSER_AT.search(exc.message)
-        line = int(match.group(1)) if match else exc.raw_line
-        message = exc.message
-        if _PY2_MARKERS.search(source):
-            message += " (the file looks like Python 2 only code)"
-        return FileResult(path, error_kind="syntax", error=message, error_line=line)
-    except SyntaxError as exc:  # raised for a bad or missing encoding declaration
-        return FileResult(path, error_kind="encoding", error=str(exc))
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+        text = source.decode(encoding)
+    except SyntaxError as exc:  # a bad encoding declaration
+        return FileResult(path, error_kind="encoding", error=exc.msg, error_line=exc.lineno)
     except UnicodeDecodeError as exc:
         line = source[: exc.start].count(b"\n") + 1
         return FileResult(path, error_kind="encoding", error=str(exc), error_line=line)
     except LookupError as exc:
         return FileResult(path, error_kind="encoding", error=str(exc))
-    except RecursionError:
-        return FileResult(path, error_kind="internal", error="nested too deeply for the scanner")
     try:
-        return _analyse(path, module, full=full)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the module's own SyntaxWarnings are not findings
+            tree = ast.parse(text, filename=path)
+    except SyntaxError as exc:
+        message = exc.msg
+        if _PY2_MARKERS.search(source):
+            message += " (the file looks like Python 2 only code)"
+        return FileResult(path, error_kind="syntax", error=message, error_line=exc.lineno)
+    except ValueError as exc:  # null bytes, on Pythons before 3.12
+        return FileResult(path, error_kind="syntax", error=str(exc))
+    except (RecursionError, MemoryError):  # "Parser stack overflowed"
+        return FileResult(path, error_kind="internal", error=_TOO_DEEP)
+    if not full:
+        native = sum(1 for node in ast.walk(tree) if isinstance(node, ast.AsyncFunctionDef))
+        return FileResult(path, native=native)
+    try:
+        scanner = _Scanner(text, path)
+        scanner.walk(tree)
+        return scanner.result()
     except RecursionError:
-        return FileResult(path, error_kind="internal", error="nested too deeply for the scanner")
+        return FileResult(path, error_kind="internal", error=_TOO_DEEP)
     except Exception as exc:  # a bug on one odd file must not end the scan of a whole tree
         return FileResult(path, error_kind="internal", error=f"{type(exc).__name__}: {exc}")
 
 
-def _analyse(path: str, module: cst.Module, *, full: bool) -> FileResult:
-    if not full:
-        counter = _NativeCounter()
-        module.visit(counter)
-        return FileResult(path, native=counter.native)
-    text = module.code
-    visitor = _Visitor(
-        text.splitlines(),
-        imports_motor=bool(_MOTOR_IMPORT.search(text)),
-        imports_tornado=bool(_TORNADO_IMPORT.search(text)),
-        calls_send=bool(_SEND_CALL.search(text)),
-    )
-    MetadataWrapper(module, unsafe_skip_copy=True).visit(visitor)
-    unique = {(f.pattern, f.line): f for f in reversed(visitor.findings)}  # first on a line wins
-    findings = sorted(unique.values(), key=lambda f: (f.line, f.column, f.pattern))
-    return FileResult(path, findings=findings, native=visitor.native, legacy=visitor.legacy)
+# ----- scopes -------------------------------------------------------------------------------------
+
+_MODULE, _CLASS, _FUNCTION, _COMPREHENSION = range(4)
+_NOTHING: frozenset[str] = frozenset()
 
 
-class _NativeCounter(cst.CSTVisitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.native = 0
+@dataclass(eq=False)
+class _Scope:
+    kind: int
+    parent: _Scope | None
+    #: Every name the scope binds -> the qualified names its imports give it (empty: no import).
+    bound: dict[str, set[str]] = field(default_factory=dict)
+    declared_global: set[str] = field(default_factory=set)
+    declared_nonlocal: set[str] = field(default_factory=set)
+    star_modules: list[str] = field(default_factory=list)
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if node.asynchronous is not None:
-            self.native += 1
+    def module(self) -> _Scope:
+        scope = self
+        while scope.parent is not None:
+            scope = scope.parent
+        return scope
+
+    def bind(self, name: str, qualified: str | None = None) -> None:
+        scope = self
+        if name in scope.declared_global:
+            scope = scope.module()
+        names = scope.bound.setdefault(name, set())
+        if qualified:
+            names.add(qualified)
+
+    def bind_walrus(self, name: str) -> None:
+        """``(x := ...)`` in a comprehension binds ``x`` in the scope around it."""
+        scope = self
+        while scope.kind == _COMPREHENSION and scope.parent is not None:
+            scope = scope.parent
+        scope.bind(name)
+
+    def lookup(self, name: str) -> frozenset[str] | set[str]:
+        """The qualified names ``name`` stands for here, by Python's rules for free names."""
+        scope: _Scope | None = self
+        first = True
+        while scope is not None:
+            if name in scope.declared_global:
+                scope = scope.module()
+            elif name in scope.declared_nonlocal:
+                scope, first = scope.parent, False
+                continue
+            # A class body's names are not visible from the functions inside it.
+            if (first or scope.kind != _CLASS) and name in scope.bound:
+                return scope.bound[name]
+            scope, first = scope.parent, False
+        for module in self.module().star_modules:
+            qualified = f"{module}.{name}"
+            if qualified in _KNOWN:
+                return {qualified}
+        return _NOTHING
 
 
-@dataclass
+_Push: TypeAlias = Callable[[tuple[int, object, _Scope]], None]
+
+
+def _dotted(node: ast.expr, *, through_calls: bool = False) -> tuple[str, list[str]] | None:
+    """``("IOLoop", ["current", "add_callback"])`` for ``IOLoop.current().add_callback``."""
+    parts: list[str] = []
+    while True:
+        if isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        elif through_calls and isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, ast.Name):
+            parts.reverse()
+            return node.id, parts
+        else:
+            return None
+
+
+def _qualified(node: ast.expr, scope: _Scope, *, through_calls: bool = False) -> set[str]:
+    dotted = _dotted(node, through_calls=through_calls)
+    if dotted is None:
+        return set()
+    head, rest = dotted
+    targets = scope.lookup(head)
+    if not rest:
+        return set(targets)
+    tail = ".".join(rest)
+    return {f"{target}.{tail}" for target in targets}
+
+
+# ----- the walk -----------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
 class _Function:
-    node: cst.FunctionDef
-    name: str
-    decorators: dict[str, cst.Decorator]  # qualified name -> decorator node
+    node: ast.FunctionDef | ast.AsyncFunctionDef
+    scope: _Scope  # where its decorators are evaluated
+    symbol: str
+    native: bool
     has_yield: bool = False
     uses_yield_value: bool = False
-    runner: bool = False
+    #: ``yield [...]``/``yield {...}`` directly in it: findings if a runner drives it.
+    yielded_containers: list[tuple[str, ast.Yield]] = field(default_factory=list)
 
 
-class _Visitor(cst.CSTVisitor):
-    METADATA_DEPENDENCIES = (PositionProvider, ScopeProvider)
+_VISIT, _LEAVE_FUNCTION, _POP_SYMBOL = range(3)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+#: Node fields never worth descending into.
+_SKIP_FIELDS = frozenset({"ctx", "type_comment"})
+_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
 
-    def __init__(
-        self,
-        lines: Sequence[str],
-        *,
-        imports_motor: bool,
-        imports_tornado: bool,
-        calls_send: bool,
-    ) -> None:
-        super().__init__()
-        self.calls_send = calls_send
-        self.lines = lines
-        self.imports_motor = imports_motor
-        self.imports_tornado = imports_tornado
+
+def _children(node: ast.AST) -> Iterator[ast.AST]:
+    cls = type(node)
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        fields = _FIELDS[cls] = tuple(f for f in cls._fields if f not in _SKIP_FIELDS)
+    for name in fields:
+        value = getattr(node, name, None)
+        if isinstance(value, list):
+            for item in value:
+                if isinstance(item, ast.AST):
+                    yield item
+        elif isinstance(value, ast.AST):
+            yield value
+
+
+class _Scanner:
+    def __init__(self, text: str, path: str) -> None:
+        self.path = path
+        self.lines = _LINE_END.split(text)
+        self.imports_motor = bool(_MOTOR_IMPORT.search(text))
+        self.imports_tornado = bool(_TORNADO_IMPORT.search(text))
+        self.calls_send = bool(_SEND_CALL.search(text))
         self.findings: list[Finding] = []
         self.native = 0
         self.legacy: dict[str, int] = {}
-        self._scopes: list[str] = []
-        self._functions: list[_Function] = []
+        self._symbols: list[str] = []
+        # The innermost function (None inside a lambda) for each yield.
+        self._functions: list[_Function | None] = []
+        self._finished: list[_Function] = []
+        self._calls: list[tuple[ast.Call, _Scope, str | None]] = []
+        self._raises: list[tuple[ast.Raise, _Scope, str | None]] = []
         self._statement_yields: set[int] = set()
         self._inner_chain_calls: set[int] = set()
         # x.send(None) primes a generator coroutine, or sends None down a multiprocessing pipe:
         # reported only if the module holds a generator driven by send().
-        self._send_none_calls: list[tuple[cst.Call, str | None]] = []
+        self._send_none_calls: list[tuple[ast.Call, str | None]] = []
         self._send_driven_generators = 0
 
-    # -- helpers -------------------------------------------------------------------------------
-
-    def _qnames(self, node: cst.CSTNode) -> set[str]:
-        scope = self.get_metadata(ScopeProvider, node, None)
-        if scope is None:
-            return set()
-        return {q.name for q in scope.get_qualified_names_for(node)}
+    # -- reporting -----------------------------------------------------------------------------
 
     def _symbol(self) -> str | None:
-        return ".".join(self._scopes) or None
+        return ".".join(self._symbols) or None
 
-    def _report(self, pattern: str, node: cst.CSTNode, symbol: str | None = None) -> None:
-        start = self.get_metadata(PositionProvider, node).start
-        code = self.lines[start.line - 1].strip() if start.line <= len(self.lines) else ""
-        symbol = symbol or self._symbol()
-        self.findings.append(Finding(pattern, start.line, start.column + 1, symbol, code[:160]))
+    def _report(
+        self, pattern: str, line: int, col_offset: int, symbol: str | None, *, at: str = ""
+    ) -> None:
+        text = self.lines[line - 1] if line <= len(self.lines) else ""
+        column = col_offset
+        if not text.isascii():  # ast counts UTF-8 bytes, editors count characters
+            column = len(text.encode()[:col_offset].decode("utf-8", "replace"))
+        if at:  # move back to the "@" of a decorator
+            found = text.rfind(at, 0, column)
+            column = found if found >= 0 else column
+        self.findings.append(Finding(pattern, line, column + 1, symbol, text.strip()[:160]))
+
+    def _report_node(self, pattern: str, node: ast.AST, symbol: str | None) -> None:
+        self._report(pattern, node.lineno, node.col_offset, symbol)  # type: ignore[attr-defined]
+
+    # -- the walk ------------------------------------------------------------------------------
+
+    def walk(self, tree: ast.Module) -> None:
+        stack: list[tuple[int, object, _Scope]] = []
+        module = _Scope(_MODULE, None)
+        push = stack.append
+        for child in reversed(tree.body):
+            push((_VISIT, child, module))
+        while stack:
+            action, item, scope = stack.pop()
+            if action == _VISIT:
+                self._visit(item, scope, push)  # type: ignore[arg-type]
+            elif action == _LEAVE_FUNCTION:
+                function = self._functions.pop()
+                if function is not None:
+                    self._finished.append(function)
+                self._symbols.pop()
+            else:
+                self._symbols.pop()
+
+    def _push_all(self, push: _Push, nodes: Iterable[ast.AST | None], scope: _Scope) -> None:
+        for node in reversed(list(nodes)):
+            if node is not None:
+                push((_VISIT, node, scope))
+
+    def _visit(self, node: ast.AST, scope: _Scope, push: _Push) -> None:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            self._enter_function(node, scope, push)
+            return
+        if isinstance(node, ast.ClassDef):
+            scope.bind(node.name)
+            inner = _Scope(_CLASS, scope)
+            self._symbols.append(node.name)
+            push((_POP_SYMBOL, None, scope))
+            self._push_all(push, node.body, inner)
+            self._push_all(push, [*node.decorator_list, *node.bases, *node.keywords], scope)
+            return
+        if isinstance(node, ast.Lambda):
+            inner = _Scope(_FUNCTION, scope)
+            self._bind_arguments(node.args, inner)
+            self._symbols.append("<lambda>")
+            self._functions.append(None)
+            push((_LEAVE_FUNCTION, None, scope))
+            push((_VISIT, node.body, inner))
+            self._push_all(push, [*node.args.defaults, *node.args.kw_defaults], scope)
+            return
+        if isinstance(node, _COMPREHENSIONS):
+            self._enter_comprehension(node, scope, push)
+            return
+        if isinstance(node, ast.Name):
+            if not isinstance(node.ctx, ast.Load):
+                scope.bind(node.id)
+            return
+        if isinstance(node, ast.Call):
+            self._calls.append((node, scope, self._symbol()))
+        elif isinstance(node, ast.Expr):
+            if isinstance(node.value, ast.Yield):
+                self._statement_yields.add(id(node.value))
+        elif isinstance(node, ast.Yield | ast.YieldFrom):
+            self._yield(node)
+        elif isinstance(node, ast.Raise):
+            self._raises.append((node, scope, self._symbol()))
+        elif isinstance(node, ast.Import):
+            self._import(node, scope)
+            return
+        elif isinstance(node, ast.ImportFrom):
+            self._import_from(node, scope)
+            return
+        elif isinstance(node, ast.Global):
+            scope.declared_global.update(node.names)
+            return
+        elif isinstance(node, ast.Nonlocal):
+            scope.declared_nonlocal.update(node.names)
+            return
+        elif isinstance(node, ast.NamedExpr):
+            if isinstance(node.target, ast.Name):
+                scope.bind_walrus(node.target.id)
+            push((_VISIT, node.value, scope))
+            return
+        elif isinstance(node, ast.ExceptHandler | ast.MatchAs | ast.MatchStar):
+            if node.name:
+                scope.bind(node.name)
+        elif isinstance(node, ast.MatchMapping):
+            if node.rest:
+                scope.bind(node.rest)
+        elif isinstance(node, ast.Constant):
+            return
+        for child in reversed(list(_children(node))):
+            push((_VISIT, child, scope))
+
+    def _enter_function(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: _Scope, push: _Push
+    ) -> None:
+        scope.bind(node.name)
+        inner = _Scope(_FUNCTION, scope)
+        self._bind_arguments(node.args, inner)
+        self._symbols.append(node.name)
+        symbol = ".".join(self._symbols)
+        native = isinstance(node, ast.AsyncFunctionDef)
+        self.native += native
+        self._functions.append(_Function(node, scope, symbol, native))
+        push((_LEAVE_FUNCTION, None, scope))
+        self._push_all(push, node.body, inner)
+        args = node.args
+        annotations = [a.annotation for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
+        if args.vararg is not None:
+            annotations.append(args.vararg.annotation)
+        if args.kwarg is not None:
+            annotations.append(args.kwarg.annotation)
+        outer = [
+            *node.decorator_list,
+            *args.defaults,
+            *args.kw_defaults,
+            *annotations,
+            node.returns,
+        ]
+        self._push_all(push, outer, scope)
 
     @staticmethod
-    def _code(node: cst.CSTNode) -> str:
-        return _EMPTY_MODULE.code_for_node(node)
+    def _bind_arguments(args: ast.arguments, scope: _Scope) -> None:
+        for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs):
+            scope.bind(arg.arg)
+        if args.vararg is not None:
+            scope.bind(args.vararg.arg)
+        if args.kwarg is not None:
+            scope.bind(args.kwarg.arg)
 
-    # -- scopes and functions ------------------------------------------------------------------
+    def _enter_comprehension(
+        self,
+        node: ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp,
+        scope: _Scope,
+        push: _Push,
+    ) -> None:
+        inner = _Scope(_COMPREHENSION, scope)
+        elements: list[ast.AST] = (
+            [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+        )
+        for index, generator in enumerate(node.generators):
+            for name in ast.walk(generator.target):
+                if isinstance(name, ast.Name):
+                    inner.bind(name.id)
+            elements += [generator.target, *generator.ifs]
+            if index:
+                elements.append(generator.iter)
+        self._push_all(push, elements, inner)
+        # The first iterable is evaluated in the scope around the comprehension.
+        push((_VISIT, node.generators[0].iter, scope))
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._scopes.append(node.name.value)
+    def _yield(self, node: ast.Yield | ast.YieldFrom) -> None:
+        function = self._functions[-1] if self._functions else None
+        if function is None:  # module level or a lambda
+            return
+        function.has_yield = True
+        if isinstance(node, ast.YieldFrom):
+            return
+        if id(node) not in self._statement_yields:
+            function.uses_yield_value = True
+        if isinstance(node.value, ast.List | ast.ListComp):
+            function.yielded_containers.append(("yield-list", node))
+        elif isinstance(node.value, ast.Dict | ast.DictComp):
+            function.yielded_containers.append(("yield-dict", node))
 
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self._scopes.pop()
+    def _import(self, node: ast.Import, scope: _Scope) -> None:
+        for alias in node.names:
+            if alias.name.startswith("tornado.stack_context"):
+                self._report_node("stack-context", node, self._symbol())
+            if alias.asname is not None:
+                scope.bind(alias.asname, alias.name)
+            else:
+                head = alias.name.split(".")[0]
+                scope.bind(head, head)
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        decorators: dict[str, cst.Decorator] = {}
-        for decorator in node.decorators:
-            target = decorator.decorator
-            if isinstance(target, cst.Call):
-                target = target.func
-            for name in self._qnames(target):
+    def _import_from(self, node: ast.ImportFrom, scope: _Scope) -> None:
+        module = node.module if not node.level else None
+        if module is not None and (
+            module.startswith("tornado.stack_context")
+            or (module == "tornado" and any(a.name == "stack_context" for a in node.names))
+        ):
+            self._report_node("stack-context", node, self._symbol())
+        for alias in node.names:
+            if alias.name == "*":
+                if module is not None:
+                    scope.star_modules.append(module)
+                continue
+            target = f"{module}.{alias.name}" if module is not None else None
+            scope.bind(alias.asname or alias.name, target)
+
+    # -- after the walk: what needs names ------------------------------------------------------
+
+    def result(self) -> FileResult:
+        for call, scope, symbol in self._calls:
+            self._call(call, scope, symbol)
+        for raise_, scope, symbol in self._raises:
+            exc = raise_.exc
+            if isinstance(exc, ast.Call):
+                exc = exc.func
+            if exc is not None and GEN_RETURN in _qualified(exc, scope):
+                self._report_node("gen-return", raise_, symbol)
+        for function in self._finished:
+            self._finish(function)
+        if self._send_driven_generators:
+            for call, symbol in self._send_none_calls:
+                self._report_node("generator-send", call, symbol)
+        unique = {(f.pattern, f.line): f for f in reversed(self.findings)}  # first on a line wins
+        findings = sorted(unique.values(), key=lambda f: (f.line, f.column, f.pattern))
+        return FileResult(self.path, findings=findings, native=self.native, legacy=self.legacy)
+
+    def _finish(self, function: _Function) -> None:
+        node, symbol = function.node, function.symbol
+        decorators: dict[str, ast.expr] = {}
+        for decorator in node.decorator_list:
+            target = decorator.func if isinstance(decorator, ast.Call) else decorator
+            for name in sorted(_qualified(target, function.scope)):
                 decorators.setdefault(name, decorator)
-        self._scopes.append(node.name.value)
-        runner = any(name in RUNNERS for name in decorators)
-        self._functions.append(_Function(node, node.name.value, decorators, runner=runner))
         for name, decorator in decorators.items():
             if name in LEGACY_DECORATORS:
-                self._report(LEGACY_DECORATORS[name][0], decorator)
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        function = self._functions.pop()
-        node = function.node
-        if node.asynchronous is not None:
-            self.native += 1
-            self._scopes.pop()
+                self._report(
+                    LEGACY_DECORATORS[name][0],
+                    decorator.lineno,
+                    decorator.col_offset,
+                    symbol,
+                    at="@",
+                )
+        runner = any(name in RUNNERS for name in decorators)
+        if runner:
+            for pattern, yield_ in function.yielded_containers:
+                self._report_node(pattern, yield_, symbol)
+        if function.native:
             return
         kind = next(
-            (
-                LEGACY_DECORATORS[name][1]
-                for name in function.decorators
-                if name in LEGACY_DECORATORS
-            ),
+            (LEGACY_DECORATORS[name][1] for name in decorators if name in LEGACY_DECORATORS),
             None,
         )
-        if kind is None and GEN_TEST in function.decorators and function.has_yield:
-            self._report("gen-test-generator", function.decorators[GEN_TEST])
+        if kind is None and GEN_TEST in decorators and function.has_yield:
+            decorator = decorators[GEN_TEST]
+            self._report(
+                "gen-test-generator", decorator.lineno, decorator.col_offset, symbol, at="@"
+            )
             kind = "gen_test"
-        callback = _callback_parameter(node.params)
+        args = node.args
+        callback = next(
+            (a for a in (*args.posonlyargs, *args.args, *args.kwonlyargs) if a.arg == "callback"),
+            None,
+        )
         if callback is not None:
-            self._report("callback-parameter", callback)
+            self._report_node("callback-parameter", callback, symbol)
             kind = kind or "callback"
         if (
             kind is None
             and function.uses_yield_value
             and self.calls_send
-            and not function.runner
-            and not any(name in NOT_SEND_DRIVEN for name in function.decorators)
+            and not runner
+            and not any(name in NOT_SEND_DRIVEN for name in decorators)
         ):
-            self._report("generator-send", node.name)
+            self._report_name(node, symbol)
             self._send_driven_generators += 1
             kind = "generator-send"
         if kind is not None:
             self.legacy[kind] = self.legacy.get(kind, 0) + 1
-        self._scopes.pop()
 
-    def visit_Lambda(self, node: cst.Lambda) -> None:
-        self._scopes.append("<lambda>")
+    def _report_name(self, node: ast.FunctionDef | ast.AsyncFunctionDef, symbol: str) -> None:
+        """Report ``generator-send`` at the function's name, as an editor would point at it."""
+        text = self.lines[node.lineno - 1] if node.lineno <= len(self.lines) else ""
+        match = re.compile(rf"\bdef\s+({re.escape(node.name)})\b").search(text)
+        if match is None:
+            self._report_node("generator-send", node, symbol)
+        else:
+            self._report(
+                "generator-send", node.lineno, len(text[: match.start(1)].encode()), symbol
+            )
 
-    def leave_Lambda(self, original_node: cst.Lambda) -> None:
-        self._scopes.pop()
-
-    # -- yields --------------------------------------------------------------------------------
-
-    def visit_Expr(self, node: cst.Expr) -> None:
-        if isinstance(node.value, cst.Yield):
-            self._statement_yields.add(id(node.value))
-
-    def visit_Yield(self, node: cst.Yield) -> None:
-        if not self._functions or (self._scopes and self._scopes[-1] == "<lambda>"):
-            return
-        function = self._functions[-1]
-        function.has_yield = True
-        if isinstance(node.value, cst.From):
-            return
-        if id(node) not in self._statement_yields:
-            function.uses_yield_value = True
-        if function.runner:
-            if isinstance(node.value, cst.List | cst.ListComp):
-                self._report("yield-list", node)
-            elif isinstance(node.value, cst.Dict | cst.DictComp):
-                self._report("yield-dict", node)
-
-    # -- raise, imports ------------------------------------------------------------------------
-
-    def visit_Raise(self, node: cst.Raise) -> None:
-        exc = node.exc
-        if isinstance(exc, cst.Call):
-            exc = exc.func
-        if exc is not None and "tornado.gen.Return" in self._qnames(exc):
-            self._report("gen-return", node)
-
-    def visit_Import(self, node: cst.Import) -> None:
-        for alias in node.names:
-            if self._code(alias.name).startswith("tornado.stack_context"):
-                self._report("stack-context", node)
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if node.module is None or node.relative:
-            return
-        module = self._code(node.module)
-        if module.startswith("tornado.stack_context") or (
-            module == "tornado"
-            and not isinstance(node.names, cst.ImportStar)
-            and any(self._code(alias.name) == "stack_context" for alias in node.names)
-        ):
-            self._report("stack-context", node)
-
-    # -- calls ---------------------------------------------------------------------------------
-
-    def visit_Call(self, node: cst.Call) -> None:
-        qnames = self._qnames(node.func)
+    def _call(self, node: ast.Call, scope: _Scope, symbol: str | None) -> None:
+        qnames = _qualified(node.func, scope)
         for name in qnames:
             if name in CALLS:
-                self._report(CALLS[name], node)
+                self._report_node(CALLS[name], node, symbol)
             elif name.startswith("tornado.stack_context."):
-                self._report("stack-context", node)
-        method = node.func.attr.value if isinstance(node.func, cst.Attribute) else None
+                self._report_node("stack-context", node, symbol)
+        method = node.func.attr if isinstance(node.func, ast.Attribute) else None
         if method is not None:
-            self._method_call(node, method, qnames)
-        if any(_is_callback_keyword(arg) for arg in node.args) and not self._lookalike(
-            method, qnames
-        ):
-            self._report("motor-callback" if method in MOTOR_METHODS else "callback-argument", node)
+            self._method_call(node, method, scope, symbol)
+        if any(k.arg == "callback" for k in node.keywords) and not self._lookalike(method, qnames):
+            pattern = "motor-callback" if method in MOTOR_METHODS else "callback-argument"
+            self._report_node(pattern, node, symbol)
 
-    def _method_call(self, node: cst.Call, method: str, qnames: set[str]) -> None:
-        assert isinstance(node.func, cst.Attribute)
+    def _method_call(self, node: ast.Call, method: str, scope: _Scope, symbol: str | None) -> None:
+        assert isinstance(node.func, ast.Attribute)
         receiver = node.func.value
         if method in DEFERRED_CHAIN_METHODS:
             # One finding per chain, at its start: mark the inner links as seen.
             inner = receiver
-            while isinstance(inner, cst.Call) and _method_name(inner) in DEFERRED_CHAIN_METHODS:
+            while isinstance(inner, ast.Call) and _method_name(inner) in DEFERRED_CHAIN_METHODS:
                 self._inner_chain_calls.add(id(inner))
                 inner = inner.func.value  # type: ignore[attr-defined]
             if id(node) not in self._inner_chain_calls:
-                self._report("deferred-callbacks", node)
+                self._report_node("deferred-callbacks", node, symbol)
         elif method == "add_future":
-            self._report("ioloop-add-future", node)
+            self._report_node("ioloop-add-future", node, symbol)
         elif method in IOLOOP_CALLBACK_METHODS:
             # Guard: the receiver is Tornado's, or looks like a loop, or the module uses Tornado.
             if (
-                any(name.startswith("tornado.") for name in qnames)
-                or "loop" in self._code(receiver).lower()
-                or self.imports_tornado
+                self.imports_tornado
+                or "loop" in ast.unparse(receiver).lower()
+                or any(
+                    name.startswith("tornado.")
+                    for name in _qualified(node.func, scope, through_calls=True)
+                )
             ):
-                self._report("ioloop-add-callback", node)
+                self._report_node("ioloop-add-callback", node, symbol)
         elif method == "each":
             # Guard: exactly one positional argument, on a Motor-looking receiver.
-            positional = [a for a in node.args if a.keyword is None and a.star == ""]
-            if len(positional) == 1 and len(node.args) == 1:
-                text = self._code(receiver)
-                looks_motor = "cursor" in text.lower() or _method_name(receiver) == "find"
+            if len(node.args) == 1 and not node.keywords and not _starred(node.args[0]):
+                looks_motor = (
+                    _method_name(receiver) == "find" or "cursor" in ast.unparse(receiver).lower()
+                )
                 if self.imports_motor or looks_motor:
-                    self._report("motor-cursor-each", node)
+                    self._report_node("motor-cursor-each", node, symbol)
         elif (
             # Priming a generator coroutine: gen.send(None).
             method == "send"
             and len(node.args) == 1
-            and isinstance(node.args[0].value, cst.Name)
-            and node.args[0].value.value == "None"
+            and not node.keywords
+            and isinstance(node.args[0], ast.Constant)
+            and node.args[0].value is None
         ):
-            self._send_none_calls.append((node, self._symbol()))
-
-    def leave_Module(self, original_node: cst.Module) -> None:
-        if self._send_driven_generators:
-            for node, symbol in self._send_none_calls:
-                self._report("generator-send", node, symbol)
+            self._send_none_calls.append((node, symbol))
 
     def _lookalike(self, method: str | None, qnames: set[str]) -> bool:
         if method in CALLBACK_LOOKALIKE_METHODS:
@@ -391,18 +652,11 @@ class _Visitor(cst.CSTVisitor):
         return any(name.startswith(CALLBACK_LOOKALIKE_PREFIXES) for name in qnames)
 
 
-def _method_name(node: cst.BaseExpression) -> str | None:
-    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
-        return node.func.attr.value
+def _method_name(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return node.func.attr
     return None
 
 
-def _is_callback_keyword(arg: cst.Arg) -> bool:
-    return arg.keyword is not None and arg.keyword.value == "callback"
-
-
-def _callback_parameter(params: cst.Parameters) -> cst.Param | None:
-    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
-        if param.name.value == "callback":
-            return param
-    return None
+def _starred(node: ast.expr) -> bool:
+    return isinstance(node, ast.Starred)
