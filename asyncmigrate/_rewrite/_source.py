@@ -78,9 +78,61 @@ def _ast_imports(body: list[ast.stmt]) -> list[ast.Import | ast.ImportFrom]:
     return found
 
 
+#: What ``from MODULE import *`` binds that the rewrite reads or writes, per module.
+STAR_EXPORTS = {
+    "tornado.gen": frozenset(
+        {
+            "coroutine",
+            "engine",
+            "Return",
+            "Task",
+            "moment",
+            "multi",
+            "multi_future",
+            "with_timeout",
+            "sleep",
+            "maybe_future",
+            "convert_yielded",
+            "WaitIterator",
+        }
+    ),
+    "tornado.testing": frozenset({"gen_test"}),
+    "twisted.internet.defer": frozenset(
+        {
+            "inlineCallbacks",
+            "returnValue",
+            "Deferred",
+            "DeferredList",
+            "gatherResults",
+            "maybeDeferred",
+            "succeed",
+            "fail",
+        }
+    ),
+}
+
+
+def _module_bindings(body: list[ast.stmt]) -> set[str]:
+    """Names a module binds itself at top level (functions, classes, assignments)."""
+    names: set[str] = set()
+    for stmt in body:
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(stmt.name)
+        elif isinstance(stmt, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            for target in targets:
+                names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+    return names
+
+
 def import_aliases(tree: ast.Module) -> dict[str, str]:
-    """Map each name bound by a module-level import to the qualified name it stands for."""
+    """Map each name bound by a module-level import to the qualified name it stands for.
+
+    ``from tornado.gen import *`` binds the names of ``STAR_EXPORTS`` that the module does not
+    import otherwise or define itself.
+    """
     aliases: dict[str, str] = {}
+    starred: list[str] = []
     for stmt in _ast_imports(tree.body):
         if isinstance(stmt, ast.Import):
             for alias in stmt.names:
@@ -91,8 +143,16 @@ def import_aliases(tree: ast.Module) -> dict[str, str]:
                     aliases[head] = head
         elif not stmt.level and stmt.module is not None:
             for alias in stmt.names:
-                if alias.name != "*":
+                if alias.name == "*":
+                    starred.append(stmt.module)
+                else:
                     aliases[alias.asname or alias.name] = f"{stmt.module}.{alias.name}"
+    if starred:
+        own = _module_bindings(tree.body)
+        for module in starred:
+            for name in STAR_EXPORTS.get(module, ()):
+                if name not in own:
+                    aliases.setdefault(name, f"{module}.{name}")
     return aliases
 
 
