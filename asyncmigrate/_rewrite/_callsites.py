@@ -11,14 +11,17 @@ function is reported as ``returned``, and the driver checks that function's call
 It uses ``ast``, not LibCST: it must read every file of the tree, fast. Names are matched by
 their last component (``self.fetch()`` matches every function named ``fetch``, within the scope
 rules of ``Use.may_call``): a false alarm leaves a function unconverted, which is safe; a missed
-one would not be.
+one would not be. Other names for a function, within the file that makes them, count as the
+function: ``from service import fetch as get``, ``get = self.fetch``,
+``self.on_done = functools.partial(fetch, client)`` make ``get()`` and ``self.on_done()``
+calls of ``fetch`` (followed through chains of such names).
 """
 
 from __future__ import annotations
 
 import ast
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 #: Calls that start (or take over) an awaitable passed to them.
 STARTERS = frozenset(
@@ -153,6 +156,8 @@ class _Index:
         #: How often each name is read in the whole tree (the rewrite's import upkeep uses it).
         self.counts: Counter[str] = Counter()
         self.uses: list[Use] = []
+        #: name -> the other names this file gives it, each with its receiver kind.
+        self.aliases: dict[str, list[tuple[str, str]]] = {}
         self._consumed: dict[int, tuple[set[str], set[str]]] = {}
         parents, calls, refs, counts = self.parents, self.calls, self.refs, self.counts
         todo: list[ast.AST] = [tree]
@@ -171,16 +176,61 @@ class _Index:
                     refs.setdefault(child.id, []).append(child)  # type: ignore[attr-defined,arg-type]
                 elif kind is ast.Attribute:
                     refs.setdefault(child.attr, []).append(child)  # type: ignore[attr-defined,arg-type]
+                elif kind is ast.ImportFrom:
+                    for alias in child.names:  # type: ignore[attr-defined]
+                        if alias.asname is not None and alias.asname != alias.name:
+                            self._alias(alias.name, alias.asname, "bare")
+                elif kind is ast.Assign or kind is ast.AnnAssign:
+                    self._assignment(child)  # type: ignore[arg-type]
+
+    def _alias(self, name: str, other: str, receiver: str) -> None:
+        self.aliases.setdefault(name, []).append((other, receiver))
+
+    def _assignment(self, node: ast.Assign | ast.AnnAssign) -> None:
+        """``x = f``, ``self.x = obj.f``, ``x = partial(f, ...)``: ``x`` is another name for
+        ``f``."""
+        value = node.value
+        if isinstance(value, ast.Call) and _callee(value.func) == "partial" and value.args:
+            value = value.args[0]
+        if not isinstance(value, ast.Name | ast.Attribute):
+            return
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        name = _callee(value)
+        for target in targets:
+            other = _callee(target)
+            if name is not None and other is not None and other != name:
+                self._alias(name, other, _receiver(value))
 
     def query(self, names: frozenset[str]) -> list[Use]:
-        """The un-awaited calls of (and callback references to) ``names``."""
+        """The un-awaited calls of (and callback references to) ``names``, under any name this
+        file gives them (reported under the function's own name)."""
         self.uses = []
-        for name in names:
-            for call in self.calls.get(name, ()):
+        # alias -> (the function's name, the receiver kind its uses stand for, or None)
+        wanted: dict[str, tuple[str, str | None]] = {name: (name, None) for name in names}
+        todo = list(names)
+        while todo:
+            current = todo.pop()
+            original, _ = wanted[current]
+            for other, receiver in self.aliases.get(current, ()):
+                if other not in wanted:
+                    wanted[other] = (original, receiver)
+                    todo.append(other)
+        for alias, (name, receiver) in wanted.items():
+            start = len(self.uses)
+            for call in self.calls.get(alias, ()):
                 self._call(call)
-            for ref in self.refs.get(name, ()):
+            for ref in self.refs.get(alias, ()):
                 if isinstance(ref.ctx, ast.Load):
                     self._reference(ref)
+            if alias != name:
+                for index in range(start, len(self.uses)):
+                    use = self.uses[index]
+                    self.uses[index] = replace(
+                        use,
+                        name=name,
+                        detail=f"under the name `{alias}`, {use.detail}",
+                        receiver=receiver or use.receiver,
+                    )
         self.uses.sort(key=lambda u: (u.line, u.name, u.kind))
         return [u for u in self.uses if u.kind != "other"]
 

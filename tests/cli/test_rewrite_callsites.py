@@ -198,3 +198,68 @@ def test_a_call_with_callback_matches_even_an_everyday_name(tmp_path: Path) -> N
             client.connect("h", 1, callback=on_connect)  # a coroutine call: blocks connect
         """
     assert converted(tmp_path, lib=lib, user=user) == {"close"}
+
+
+def test_other_names_for_a_function_are_followed(tmp_path: Path) -> None:
+    lib = """\
+        from tornado import gen
+
+
+        @gen.coroutine
+        def notify(client):
+            yield client.ping()
+
+
+        @gen.coroutine
+        def close(client):
+            yield client.ping()
+
+
+        @gen.coroutine
+        def flush(client):
+            yield client.ping()
+
+
+        @gen.coroutine
+        def ping(client):
+            yield client.ping()
+        """
+    app = """\
+        import functools
+
+        from lib import close as shut, notify as tell, flush, ping as check
+
+
+        class Wiring:
+            def __init__(self, client):
+                self.on_flush = functools.partial(flush, client)
+                self.client = client
+
+            def wire(self):
+                tell(self.client)        # notify, by its imported alias, fire and forget: blocks
+                later = shut
+                later(self.client)       # close, through two names: blocks
+                self.on_flush()          # flush, through an attribute: blocks
+
+
+        async def fine(client):
+            await check(client)          # ping, awaited under its alias: converts
+        """
+    assert converted(tmp_path, lib=lib, app=app) == {"ping"}
+
+
+def test_an_alias_is_reported_with_the_name_it_was_called_by(tmp_path: Path) -> None:
+    (tmp_path / "lib.py").write_text(
+        "from tornado import gen\n\n\n"
+        "@gen.coroutine\ndef notify(client):\n    yield client.ping()\n"
+    )
+    (tmp_path / "app.py").write_text(
+        "from lib import notify as tell\n\n\ndef go(c):\n    tell(c)\n"
+    )
+    traps = rewrite_paths([tmp_path], workers=1).traps
+    # Reported at the call and at the function left unconverted, both naming the alias.
+    assert [(Path(t.path).name, t.line, t.id) for t in traps] == [
+        ("app.py", 5, "not-awaited"),
+        ("lib.py", 5, "not-awaited"),
+    ]
+    assert all("under the name `tell`, called as a statement" in t.reason for t in traps)
