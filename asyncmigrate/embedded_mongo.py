@@ -13,20 +13,20 @@ input closes (so it never outlives the process that started it).
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from asyncmigrate._mongo_child import READY
+
 __all__ = ["EmbeddedMongo", "EmbeddedMongoError", "database_uri"]
 
-READY = "READY "
+#: The child: a module that imports only the standard library before mongoeco (see its docstring).
+CHILD = "asyncmigrate._mongo_child"
 
 
 class EmbeddedMongoError(RuntimeError):
@@ -50,7 +50,7 @@ class EmbeddedMongo:
     def start(self, timeout: float = 15.0) -> str:
         if self._proc is not None:
             raise EmbeddedMongoError("the embedded server is already running")
-        cmd = [sys.executable, "-m", "asyncmigrate.embedded_mongo", "--port", str(self.port)]
+        cmd = [sys.executable, "-m", CHILD, "--port", str(self.port)]
         if self.sqlite is not None:
             cmd += ["--sqlite", str(self.sqlite)]
         proc = subprocess.Popen(
@@ -125,44 +125,11 @@ def database_uri(*, sqlite: str | os.PathLike[str] | None = None) -> Iterator[st
         yield server.uri
 
 
-async def _serve(port: int, sqlite: str | None) -> None:
-    try:
-        from mongoeco.engines import SQLiteEngine
-        from mongoeco.wire import AsyncMongoEcoProxyServer
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        raise SystemExit(
-            "mongoeco is not installed: pip install 'asyncmigrate[apps]' "
-            "(mongoeco[wire] needs Python 3.13), or set MONGODB_URI to a real MongoDB"
-        ) from exc
-
-    engine = SQLiteEngine(sqlite) if sqlite else None
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    # Standard input closing means the parent is gone: stop with it. Only a pipe, a socket or a
-    # terminal can say so; a regular file or /dev/null (a server started by hand, in the
-    # background) cannot be watched, and then the signals alone stop the server.
-    with contextlib.suppress(OSError, ValueError):
-        loop.add_reader(sys.stdin.fileno(), lambda: stop.set() if not sys.stdin.read(1) else None)
-    server = AsyncMongoEcoProxyServer(engine=engine, host="127.0.0.1", port=port)
-    try:
-        address = await server.start()
-    except OSError as exc:
-        raise SystemExit(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from exc
-    print(READY + address.uri, flush=True)
-    try:
-        await stop.wait()
-    finally:
-        await server.close()
-
-
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m asyncmigrate.embedded_mongo")
-    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free)")
-    parser.add_argument("--sqlite", help="keep the data in this SQLite file (default: memory)")
-    args = parser.parse_args(argv)
-    asyncio.run(_serve(args.port, args.sqlite))
+    """``python -m asyncmigrate.embedded_mongo``: the same server, started by hand."""
+    from asyncmigrate._mongo_child import main as child_main
+
+    child_main(argv, prog="python -m asyncmigrate.embedded_mongo")
 
 
 if __name__ == "__main__":

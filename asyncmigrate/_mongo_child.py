@@ -1,0 +1,119 @@
+"""The child side of :mod:`asyncmigrate.embedded_mongo`: run mongoeco's wire server.
+
+:class:`~asyncmigrate.embedded_mongo.EmbeddedMongo` runs ``python -m asyncmigrate._mongo_child
+--port N [--sqlite FILE]`` and waits for the line ``READY <uri>``; ``python -m
+asyncmigrate.embedded_mongo`` (the server started by hand) runs :func:`main` too. The server stops
+on SIGINT, SIGTERM, or when its standard input closes, so that it never outlives its parent.
+
+Nearly all of the start-up is importing mongoeco: about 700 modules, with PyMongo, numpy, shapely
+and jsonschema, which its wire server needs at import time (``docs/performance.md``, "Embedded
+server"). So this module imports only the standard library until :func:`load_server`, which
+
+- reuses the code of the methods ``@dataclass`` adds to mongoeco's 300-odd dataclasses, compiled
+  by an earlier run (:mod:`asyncmigrate._dataclass_cache`): compiling it was a third of the import;
+- imports the SQLite engine only when ``--sqlite`` asks for it (it brings usearch with it);
+- runs the imports with the cyclic garbage collector off, then freezes what they made: those
+  objects (modules, classes, functions) live as long as the process, so collecting during the
+  import is work for nothing, and frozen, the server's own collections never walk them again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from asyncmigrate._dataclass_cache import default_cache_path, reused_dataclass_code
+
+READY = "READY "
+
+
+def load_server(*, sqlite: bool, code_cache: Path | None = None) -> tuple[Any, Any]:
+    """Import and return ``(AsyncMongoEcoProxyServer, SQLiteEngine or None)``.
+
+    ``code_cache`` is the file of :func:`~asyncmigrate._dataclass_cache.reused_dataclass_code`
+    (None: compile everything afresh). Raises :class:`SystemExit` with the install hint if
+    mongoeco is missing.
+    """
+    reuse = reused_dataclass_code(code_cache) if code_cache else contextlib.nullcontext()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        with reuse:
+            from mongoeco.wire import AsyncMongoEcoProxyServer
+
+            engine_class = None
+            if sqlite:
+                from mongoeco.engines import SQLiteEngine
+
+                engine_class = SQLiteEngine
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise SystemExit(
+            "mongoeco is not installed: pip install 'asyncmigrate[apps]' "
+            "(mongoeco[wire] needs Python 3.13), or set MONGODB_URI to a real MongoDB"
+        ) from exc
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
+    return AsyncMongoEcoProxyServer, engine_class
+
+
+async def serve(port: int, sqlite: str | None, code_cache: Path | None = None) -> None:
+    """Serve on 127.0.0.1:``port`` (0: any free port), print ``READY <uri>``, run until stopped."""
+    server_class, engine_class = load_server(sqlite=sqlite is not None, code_cache=code_cache)
+    engine = engine_class(sqlite) if engine_class is not None else None
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    # Standard input closing means the parent is gone: stop with it. Only a pipe, a socket or a
+    # terminal can say so; a regular file or /dev/null (a server started by hand, in the
+    # background) cannot be watched, and then the signals alone stop the server.
+    with contextlib.suppress(OSError, ValueError):
+        loop.add_reader(sys.stdin.fileno(), lambda: stop.set() if not sys.stdin.read(1) else None)
+    server = server_class(engine=engine, host="127.0.0.1", port=port)
+    try:
+        address = await server.start()
+    except OSError as exc:
+        raise SystemExit(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from exc
+    print(READY + address.uri, flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await server.close()
+
+
+def main(
+    argv: list[str] | None = None, *, prog: str = "python -m asyncmigrate._mongo_child"
+) -> None:
+    parser = argparse.ArgumentParser(prog=prog)
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free)")
+    parser.add_argument("--sqlite", help="keep the data in this SQLite file (default: memory)")
+    cache = parser.add_mutually_exclusive_group()
+    cache.add_argument(
+        "--code-cache",
+        type=Path,
+        default=default_cache_path(),
+        metavar="FILE",
+        help="keep the code compiled for mongoeco's dataclasses here, for a faster next start "
+        "(default: %(default)s)",
+    )
+    cache.add_argument(
+        "--no-code-cache",
+        dest="code_cache",
+        action="store_const",
+        const=None,
+        help="compile it afresh and keep nothing",
+    )
+    args = parser.parse_args(argv)
+    asyncio.run(serve(args.port, args.sqlite, args.code_cache))
+
+
+if __name__ == "__main__":
+    main()
