@@ -1,5 +1,9 @@
+import contextlib
+import json
+import os
 import subprocess
 import sys
+import time
 
 import pymongo
 import pytest
@@ -26,14 +30,47 @@ def test_port_in_use_is_a_clear_error():
         EmbeddedMongo(port=first.port).start()
 
 
-def test_started_by_hand_with_stdin_from_dev_null():
-    # `python -m asyncmigrate.embedded_mongo &` gets /dev/null as stdin, which epoll refuses.
+def alive(pid):
+    """Running, or stopped but not yet reaped: anything but gone or a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads the child's state in /proc")
+def test_the_child_stops_when_its_parent_dies():
+    code = (
+        "import time\n"
+        "from asyncmigrate.embedded_mongo import EmbeddedMongo\n"
+        "server = EmbeddedMongo()\n"
+        "server.start()\n"
+        "print(server._proc.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    with parent:
+        assert parent.stdout is not None
+        child = int(parent.stdout.readline())
+        assert alive(child)
+        parent.kill()  # no clean-up runs: only the closing of the child's stdin tells it
+    deadline = time.monotonic() + 15
+    while alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(child)
+
+
+@contextlib.contextmanager
+def started_by_hand(*args, env=None):
+    """``python -m asyncmigrate.embedded_mongo ARGS &``: stdin /dev/null, which epoll refuses."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "asyncmigrate.embedded_mongo"],
+        [sys.executable, "-m", "asyncmigrate.embedded_mongo", *args],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=env,
     )
     try:
         assert proc.stdout is not None
@@ -44,8 +81,52 @@ def test_started_by_hand_with_stdin_from_dev_null():
             assert client.admin.command("ping")["ok"] == 1
         finally:
             client.close()
+        yield
     finally:
         proc.terminate()
         _, err = proc.communicate(timeout=15)
     assert proc.returncode == 0, err
     assert "Traceback" not in err
+
+
+def test_started_by_hand_with_stdin_from_dev_null():
+    with started_by_hand():
+        pass
+
+
+def test_the_code_cache_is_written_once_then_reused(tmp_path):
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    cache = (
+        tmp_path
+        / "cache"
+        / "asyncmigrate"
+        / f"dataclass-code.{sys.implementation.cache_tag}.marshal"
+    )
+    with started_by_hand(env=env):
+        pass
+    written = cache.stat()
+    assert written.st_size > 0
+    with started_by_hand(env=env):
+        pass
+    # Rewritten only when a start compiled something the file did not have.
+    assert cache.stat().st_mtime_ns == written.st_mtime_ns
+
+    env["XDG_CACHE_HOME"] = str(tmp_path / "unused")
+    with started_by_hand("--no-code-cache", env=env):
+        pass
+    assert not (tmp_path / "unused").exists()
+
+
+def test_a_memory_server_imports_neither_the_sqlite_engine_nor_usearch():
+    code = (
+        "import gc, json, sys\n"
+        "from asyncmigrate._mongo_child import load_server\n"
+        "server_class, engine_class = load_server(sqlite=False)\n"
+        "print(json.dumps([server_class.__name__, engine_class, gc.isenabled(),\n"
+        "    gc.get_freeze_count() > 0, 'mongoeco.engines.sqlite' in sys.modules,\n"
+        "    'usearch' in sys.modules]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    ).stdout
+    assert json.loads(out) == ["AsyncMongoEcoProxyServer", None, True, True, False, False]
