@@ -591,7 +591,10 @@ class _Scanner:
             )
 
     def _call(self, node: ast.Call, scope: _Scope, symbol: str | None) -> None:
-        qnames = _qualified(node.func, scope)
+        func = node.func
+        if isinstance(func, ast.Subscript):  # Deferred[int]() builds a Deferred too
+            func = func.value
+        qnames = _qualified(func, scope)
         for name in qnames:
             if name in CALLS:
                 self._report_node(CALLS[name], node, symbol)
