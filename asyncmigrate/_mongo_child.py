@@ -7,7 +7,7 @@ on SIGINT, SIGTERM, or when its standard input closes, so that it never outlives
 
 Nearly all of the start-up is importing mongoeco: about 700 modules, with PyMongo, numpy, shapely
 and jsonschema, which its wire server needs at import time (``docs/performance.md``, "Embedded
-server"). So this module imports only the standard library until :func:`load_server`, which
+server"). So this module imports only the standard library until :func:`build_server`, which
 
 - reuses the code of the methods ``@dataclass`` adds to mongoeco's 300-odd dataclasses, compiled
   by an earlier run (:mod:`asyncmigrate._dataclass_cache`): compiling it was a third of the import;
@@ -33,12 +33,13 @@ from asyncmigrate._dataclass_cache import default_cache_path, reused_dataclass_c
 READY = "READY "
 
 
-def load_server(*, sqlite: bool, code_cache: Path | None = None) -> tuple[Any, Any]:
-    """Import and return ``(AsyncMongoEcoProxyServer, SQLiteEngine or None)``.
+def build_server(port: int, sqlite: str | None, code_cache: Path | None = None) -> Any:
+    """Import mongoeco and make its wire server (not listening yet) on 127.0.0.1:``port``.
 
-    ``code_cache`` is the file of :func:`~asyncmigrate._dataclass_cache.reused_dataclass_code`
-    (None: compile everything afresh). Raises :class:`SystemExit` with the install hint if
-    mongoeco is missing.
+    ``sqlite``: the file to keep the data in (None: in memory). ``code_cache``: the file of
+    :func:`~asyncmigrate._dataclass_cache.reused_dataclass_code` (None: compile afresh). Making
+    the server is part of the import: it imports the in-memory engine when it needs it. Raises
+    :class:`SystemExit` with the install hint if mongoeco is missing.
     """
     reuse = reused_dataclass_code(code_cache) if code_cache else contextlib.nullcontext()
     was_enabled = gc.isenabled()
@@ -47,11 +48,12 @@ def load_server(*, sqlite: bool, code_cache: Path | None = None) -> tuple[Any, A
         with reuse:
             from mongoeco.wire import AsyncMongoEcoProxyServer
 
-            engine_class = None
-            if sqlite:
+            engine = None
+            if sqlite is not None:
                 from mongoeco.engines import SQLiteEngine
 
-                engine_class = SQLiteEngine
+                engine = SQLiteEngine(sqlite)
+            return AsyncMongoEcoProxyServer(engine=engine, host="127.0.0.1", port=port)
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise SystemExit(
             "mongoeco is not installed: pip install 'asyncmigrate[apps]' "
@@ -61,13 +63,11 @@ def load_server(*, sqlite: bool, code_cache: Path | None = None) -> tuple[Any, A
         gc.freeze()
         if was_enabled:
             gc.enable()
-    return AsyncMongoEcoProxyServer, engine_class
 
 
 async def serve(port: int, sqlite: str | None, code_cache: Path | None = None) -> None:
     """Serve on 127.0.0.1:``port`` (0: any free port), print ``READY <uri>``, run until stopped."""
-    server_class, engine_class = load_server(sqlite=sqlite is not None, code_cache=code_cache)
-    engine = engine_class(sqlite) if engine_class is not None else None
+    server = build_server(port, sqlite, code_cache)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -77,7 +77,6 @@ async def serve(port: int, sqlite: str | None, code_cache: Path | None = None) -
     # background) cannot be watched, and then the signals alone stop the server.
     with contextlib.suppress(OSError, ValueError):
         loop.add_reader(sys.stdin.fileno(), lambda: stop.set() if not sys.stdin.read(1) else None)
-    server = server_class(engine=engine, host="127.0.0.1", port=port)
     try:
         address = await server.start()
     except OSError as exc:

@@ -120,13 +120,12 @@ def test_the_code_cache_is_written_once_then_reused(tmp_path):
 def test_a_memory_server_imports_neither_the_sqlite_engine_nor_usearch():
     code = (
         "import gc, json, sys\n"
-        "from asyncmigrate._mongo_child import load_server\n"
-        "server_class, engine_class = load_server(sqlite=False)\n"
-        "print(json.dumps([server_class.__name__, engine_class, gc.isenabled(),\n"
-        "    gc.get_freeze_count() > 0, 'mongoeco.engines.sqlite' in sys.modules,\n"
-        "    'usearch' in sys.modules]))\n"
+        "from asyncmigrate._mongo_child import build_server\n"
+        "server = build_server(0, None)\n"
+        "print(json.dumps([type(server).__name__, gc.isenabled(), gc.get_freeze_count() > 0,\n"
+        "    'mongoeco.engines.sqlite' in sys.modules, 'usearch' in sys.modules]))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     ).stdout
-    assert json.loads(out) == ["AsyncMongoEcoProxyServer", None, True, True, False, False]
+    assert json.loads(out) == ["AsyncMongoEcoProxyServer", True, True, False, False]
