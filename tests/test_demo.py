@@ -154,6 +154,8 @@ def test_demo_serves_both_apps_and_feeds_then_stops_cleanly(sig, tmp_path):
 
         assert demo.get("/elsewhere")[0] == 404
         assert demo.get("/legacy/nope")[0] == 404
+        status, headers, body = demo.get("/favicon.ico")  # asked by every browser: no 404
+        assert (status, body) == (204, b"")
 
         for kind in ("legacy", "modern"):
             [ok] = demo.feed(kind, f"POST via the {kind} feed")
