@@ -211,9 +211,9 @@ class _Index:
         while todo:
             current = todo.pop()
             original, _ = wanted[current]
-            for other, receiver in self.aliases.get(current, ()):
+            for other, kind in self.aliases.get(current, ()):
                 if other not in wanted:
-                    wanted[other] = (original, receiver)
+                    wanted[other] = (original, kind)
                     todo.append(other)
         for alias, (name, receiver) in wanted.items():
             start = len(self.uses)
