@@ -190,6 +190,9 @@ async def serve_apps(
     from bridges import install_reactor, to_future
 
     install_reactor()
+    # Twisted's zope interfaces declare methods without ``self``; mypy (without the zope
+    # plugin) reads listenTCP's arguments shifted by one.
+    listen_tcp: Any = reactor.listenTCP
     legacy_app, legacy_feed = _legacy_modules()
     timeout_ms = int(server_selection_timeout * 1000)
     motor_client: Any = motor.motor_tornado.MotorClient(uri, serverSelectionTimeoutMS=timeout_ms)
@@ -204,7 +207,7 @@ async def serve_apps(
             ("Modern", feed_ports[1], modern.feed.make_factory(modern_db)),
         ):
             try:
-                listening.append(reactor.listenTCP(feed_port, factory, interface=host))
+                listening.append(listen_tcp(feed_port, factory, interface=host))
             except CannotListenError as exc:
                 reason = getattr(exc.socketError, "strerror", exc.socketError)
                 raise OSError(f"cannot listen on {host}:{feed_port}: {reason}") from exc

@@ -19,6 +19,9 @@ import libcst as cst
 from asyncmigrate._rewrite._result import Converted, Trap
 from asyncmigrate._rewrite._unit import Unit
 
+#: What a transformer may put where a statement was.
+_Statement = cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement] | cst.RemovalSentinel
+
 #: A yield rule returns the expression to await, or None after recording a blocking trap.
 YieldRule = Callable[
     ["FunctionConverter", cst.Yield, "cst.BaseExpression | None"], "cst.BaseExpression | None"
@@ -238,7 +241,7 @@ class FunctionConverter(cst.CSTTransformer):
         self.yield_depth = 0
         self.comprehensions = 0
         self.local_traps: list[tuple[cst.CSTNode, str, str, bool]] = []
-        self.nested: dict[int, cst.CSTNode] = {}
+        self.nested: dict[int, _Statement] = {}
         self._protected: dict[int, frozenset[str]] = {}
         self._catching: list[frozenset[str]] = []
         self._statement_calls: set[int] = set()
@@ -284,7 +287,7 @@ class FunctionConverter(cst.CSTTransformer):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False
 
-    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.CSTNode:
+    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> _Statement:
         if self.outer.candidate(original) is None:
             self._check_nested(original, "a nested function")
         result = original.visit(self.outer)
@@ -294,7 +297,7 @@ class FunctionConverter(cst.CSTTransformer):
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         return False
 
-    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.CSTNode:
+    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> _Statement:
         result = original.visit(self.outer)
         self.nested[id(original)] = result
         return result
@@ -489,7 +492,7 @@ class FunctionConverter(cst.CSTTransformer):
 class _ReplaceNested(cst.CSTTransformer):
     """Put the already-converted nested scopes into a function left unchanged otherwise."""
 
-    def __init__(self, nested: dict[int, cst.CSTNode]) -> None:
+    def __init__(self, nested: dict[int, _Statement]) -> None:
         self.nested = nested
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
@@ -498,11 +501,11 @@ class _ReplaceNested(cst.CSTTransformer):
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         return False
 
-    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.CSTNode:
-        return self.nested.get(id(original), updated)  # type: ignore[return-value]
+    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> _Statement:
+        return self.nested.get(id(original), updated)
 
-    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.CSTNode:
-        return self.nested.get(id(original), updated)  # type: ignore[return-value]
+    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> _Statement:
+        return self.nested.get(id(original), updated)
 
 
 class ModuleConverter(cst.CSTTransformer):
@@ -532,7 +535,7 @@ class ModuleConverter(cst.CSTTransformer):
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> bool:
         return False  # cannot hold a def: not walked, for speed
 
-    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.CSTNode:
+    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> _Statement:
         found = self.candidate(original)
         if found is None:
             return updated

@@ -20,10 +20,11 @@ import os
 import re
 import tempfile
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any, TypeVar
 
 from asyncmigrate._files import iter_python_files
 from asyncmigrate._rewrite._callsites import Use, _Index
@@ -235,6 +236,10 @@ def _callers(
     return callers
 
 
+_Job = tuple[Any, ...]  # (path, ...): sent to a worker process
+_R = TypeVar("_R")
+
+
 class _Runner:
     """Runs each phase's jobs on worker processes, or inline for small trees.
 
@@ -257,7 +262,7 @@ class _Runner:
                 self.conns.append(parent)
                 self.procs.append(proc)
 
-    def map(self, fn, jobs):  # type: ignore[no-untyped-def]
+    def map(self, fn: Callable[[_Job], _R], jobs: Sequence[_Job]) -> list[_R]:
         """``[fn(job) for job in jobs]``; each job's first item is its file's path."""
         if not self.conns or len(jobs) < 2:
             return [fn(job) for job in jobs]
@@ -266,7 +271,7 @@ class _Runner:
             batches[self.shard[job[0]]].append(index)
         for conn, batch in zip(self.conns, batches, strict=True):
             conn.send((fn, [jobs[i] for i in batch]))
-        results: list[object] = [None] * len(jobs)
+        results: list[_R] = [None] * len(jobs)  # type: ignore[list-item]  # all filled below
         for conn, batch in zip(self.conns, batches, strict=True):
             status, payload = conn.recv()
             if status != "ok":

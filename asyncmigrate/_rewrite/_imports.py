@@ -29,7 +29,7 @@ def _replaced(qualified: str) -> bool:
 def _keep_alias(alias: cst.ImportAlias, base: str | None, unused: set[str]) -> bool:
     full = _dotted(alias.name) or ""
     if alias.asname is not None:
-        local = _dotted(alias.asname.name) or ""  # type: ignore[arg-type]
+        local = _dotted(alias.asname.name) or ""
     else:
         local = full if base is not None else full.split(".")[0]
     qualified = f"{base}.{full}" if base is not None else full
@@ -40,6 +40,7 @@ def _prune(stmt: cst.SimpleStatementLine, unused: set[str]) -> cst.SimpleStateme
     body: list[cst.BaseSmallStatement] = []
     for small in stmt.body:
         if isinstance(small, cst.Import):
+            count = len(small.names)
             names = [a for a in small.names if _keep_alias(a, None, unused)]
         elif (
             isinstance(small, cst.ImportFrom)
@@ -48,13 +49,14 @@ def _prune(stmt: cst.SimpleStatementLine, unused: set[str]) -> cst.SimpleStateme
             and not isinstance(small.names, cst.ImportStar)
         ):
             base = _dotted(small.module)
+            count = len(small.names)
             names = [a for a in small.names if _keep_alias(a, base, unused)]
         else:
             body.append(small)
             continue
         if not names:
             continue
-        if len(names) != len(small.names):
+        if len(names) != count:
             names[-1] = names[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
             small = small.with_changes(names=names)
         body.append(small)

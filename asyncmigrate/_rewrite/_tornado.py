@@ -62,7 +62,8 @@ def convert_yield(
     if isinstance(value, cst.Name):
         kinds = conv.bound.get(value.value, set())
         if "submit" in kinds:
-            return _concurrent(conv, node)
+            _concurrent(conv, node)
+            return None
         if "container" in kinds:
             if "other" in kinds:
                 conv.trap(
@@ -81,7 +82,8 @@ def convert_yield(
             )
             return _multi(conv, value)
     if isinstance(original, cst.Call) and value_kind(original) == "submit":
-        return _concurrent(conv, node)
+        _concurrent(conv, node)
+        return None
     if original is not None and unit.names.called(original, f"{GEN}.with_timeout"):
         conv.trap(
             node,
@@ -101,7 +103,6 @@ def _concurrent(conv: FunctionConverter, node: cst.Yield) -> None:
         "`await asyncio.wrap_future(fut)`",
         blocking=True,
     )
-    return None
 
 
 def on_call(conv: FunctionConverter, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
