@@ -32,6 +32,7 @@ from typing import Any
 import tornado.httputil
 import tornado.web
 from bson import ObjectId
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure
 
@@ -58,8 +59,11 @@ class BaseHandler(tornado.web.RequestHandler):
     closes the connection after an answer sent before the body was read.
     """
 
-    def initialize(self, db: AsyncDatabase[Any]) -> None:
+    def initialize(self, db: AsyncDatabase[Any], messages: AsyncCollection[Any]) -> None:
         self.db = db
+        #: ``db.messages``, made once by :func:`make_app`: each ``db.messages`` builds a new
+        #: collection object, a cost paid on every request otherwise.
+        self.messages = messages
         self._chunks: list[bytes] = []
         self._received = 0
 
@@ -112,8 +116,9 @@ class BaseHandler(tornado.web.RequestHandler):
 class MessagesHandler(BaseHandler):
     async def get(self) -> None:
         self.write(_pages.LIST_HEAD)
-        async for message in self.db.messages.find().sort([("_id", -1)]):
-            self.write(_pages.list_item(message["msg"]))
+        cursor = self.messages.find().sort([("_id", -1)])
+        # One write for all the items: each write() costs a call into Tornado's buffering.
+        self.write("".join([_pages.list_item(message["msg"]) async for message in cursor]))
         self.finish(_pages.LIST_TAIL)
 
 
@@ -140,7 +145,7 @@ class ComposeHandler(BaseHandler):
         text = self.get_body_argument("msg", default="")
         if not text:  # get_body_argument strips
             raise tornado.web.HTTPError(400)
-        await self.db.messages.insert_one({"msg": text})
+        await self.messages.insert_one({"msg": text})
         self.redirect(_pages.AFTER_COMPOSE)
 
 
@@ -159,7 +164,7 @@ class SearchHandler(BaseHandler):
             self.set_status(400)
             self.finish({"error": str(exc)})
             return
-        cursor = self.db.messages.find({"_id": {"$in": ids}}).sort([("_id", 1)])
+        cursor = self.messages.find({"_id": {"$in": ids}}).sort([("_id", 1)])
         self.finish({"data": [{"id": str(doc["_id"]), "msg": doc["msg"]} async for doc in cursor]})
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
@@ -193,7 +198,7 @@ class _NotFoundHandler(BaseHandler):
 
 def make_app(db: AsyncDatabase[Any]) -> tornado.web.Application:
     """The messages app on ``db``, served at its root; mount it anywhere, links are relative."""
-    args = {"db": db}
+    args = {"db": db, "messages": db.messages}
     return tornado.web.Application(
         [
             (r"/", MessagesHandler, args),

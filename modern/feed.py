@@ -22,6 +22,7 @@ import logging
 import re
 from typing import Any
 
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure
 from twisted.internet.protocol import Factory
@@ -42,8 +43,12 @@ class FeedProtocol(LineReceiver):
     delimiter = b"\r\n"
     MAX_LENGTH = _pages.FEED_MAX_LINE
 
-    def __init__(self, db: AsyncDatabase[Any]) -> None:
+    def __init__(
+        self, db: AsyncDatabase[Any], messages: AsyncCollection[Any] | None = None
+    ) -> None:
         self.db = db
+        #: ``db.messages``; the factory makes it once (each ``db.messages`` builds a new object).
+        self.messages = db.messages if messages is None else messages
         self._connected = False
 
     def connectionMade(self) -> None:
@@ -74,8 +79,8 @@ class FeedProtocol(LineReceiver):
             log.exception("feed: cannot answer %r", line[:80])
             answer = [_pages.FEED_ERR_INTERNAL]
         if self._connected:
-            for text in answer:
-                self._send(text)
+            # One write for all the lines: each write is a call into the transport.
+            self.transport.write(b"".join(text.encode("utf-8") + self.delimiter for text in answer))
             self.resumeProducing()
 
     async def _answer(self, line: bytes) -> list[str]:
@@ -96,13 +101,13 @@ class FeedProtocol(LineReceiver):
         message = argument.strip()
         if not message:
             return _pages.FEED_ERR_EMPTY_MESSAGE
-        result = await self.db.messages.insert_one({"msg": message})
+        result = await self.messages.insert_one({"msg": message})
         return f"OK {result.inserted_id}"
 
     async def _list(self, argument: str) -> list[str]:
         if not _LIST_N.fullmatch(argument) or not 1 <= int(argument) <= _pages.FEED_MAX_N:
             return [_pages.FEED_ERR_BAD_N]
-        cursor = self.db.messages.find().sort([("_id", -1)]).limit(int(argument))
+        cursor = self.messages.find().sort([("_id", -1)]).limit(int(argument))
         lines = [f"MSG {doc['_id']} {_pages.feed_text(doc['msg'])}" async for doc in cursor]
         return [*lines, "END"]
 
@@ -116,9 +121,10 @@ class FeedProtocol(LineReceiver):
 class _FeedFactory(Factory):
     def __init__(self, db: AsyncDatabase[Any]) -> None:
         self.db = db
+        self.messages = db.messages
 
     def buildProtocol(self, addr: object) -> FeedProtocol:
-        protocol = FeedProtocol(self.db)
+        protocol = FeedProtocol(self.db, self.messages)
         protocol.factory = self
         return protocol
 
