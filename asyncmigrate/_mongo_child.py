@@ -14,7 +14,9 @@ server"). So this module imports only the standard library until :func:`build_se
 - imports the SQLite engine only when ``--sqlite`` asks for it (it brings usearch with it);
 - runs the imports with the cyclic garbage collector off, then freezes what they made: those
   objects (modules, classes, functions) live as long as the process, so collecting during the
-  import is work for nothing, and frozen, the server's own collections never walk them again.
+  import is work for nothing, and frozen, the server's own collections never walk them again;
+- gives numpy's OpenBLAS one thread (unless ``OPENBLAS_NUM_THREADS`` says otherwise): its extra
+  threads spin on the cores for a while after they start, beside the import.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import os
 import signal
 import sys
 from pathlib import Path
@@ -42,6 +45,9 @@ def build_server(port: int, sqlite: str | None, code_cache: Path | None = None) 
     :class:`SystemExit` with the install hint if mongoeco is missing.
     """
     reuse = reused_dataclass_code(code_cache) if code_cache else contextlib.nullcontext()
+    # numpy's OpenBLAS starts a thread per core that spins for a while after start-up (about
+    # 0.1 s of a core here), for matrix work a test server never does much of.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     was_enabled = gc.isenabled()
     gc.disable()
     try:

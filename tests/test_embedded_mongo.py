@@ -117,15 +117,24 @@ def test_the_code_cache_is_written_once_then_reused(tmp_path):
     assert not (tmp_path / "unused").exists()
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="counts threads in /proc")
 def test_a_memory_server_imports_neither_the_sqlite_engine_nor_usearch():
     code = (
-        "import gc, json, sys\n"
+        "import gc, json, os, sys\n"
         "from asyncmigrate._mongo_child import build_server\n"
         "server = build_server(0, None)\n"
         "print(json.dumps([type(server).__name__, gc.isenabled(), gc.get_freeze_count() > 0,\n"
-        "    'mongoeco.engines.sqlite' in sys.modules, 'usearch' in sys.modules]))\n"
+        "    'mongoeco.engines.sqlite' in sys.modules, 'usearch' in sys.modules,\n"
+        "    len(os.listdir('/proc/self/task'))]))\n"
     )
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env=env,
     ).stdout
-    assert json.loads(out) == ["AsyncMongoEcoProxyServer", True, True, False, False]
+    # One thread: numpy's OpenBLAS was told to start none of its own.
+    assert json.loads(out) == ["AsyncMongoEcoProxyServer", True, True, False, False, 1]
