@@ -48,6 +48,7 @@ import os
 import platform
 import statistics
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,9 +76,10 @@ FEED_ROWS_PIPELINE = 16
 FEED_PAIRS = 3
 #: Two-sided level of the confidence intervals.
 CONFIDENCE = 0.95
-#: Above this share of the server's CPU taken by other processes (median of either side), the
-#: requests-per-second verdict says "contended" instead of PASS or FAIL: the scheduler, not the
-#: code, then decides much of the throughput (see docs/performance.md).
+#: When other processes kept the server's loop waiting for its CPU more than this share of the
+#: time (median of either side; see ``_sched``), the requests-per-second verdict says
+#: "contended" instead of PASS or FAIL: the scheduler, not the code, then decides much of the
+#: throughput (see docs/performance.md).
 CONTENDED = 0.10
 
 
@@ -248,7 +250,7 @@ class _Sample:
     rps: float
     cpu: float  # this process's CPU seconds (all threads) per request
     busy: float  # this process's CPU seconds per wall second
-    others: float  # other processes' CPU seconds on this process's CPU, per wall second
+    kept_waiting: float  # seconds the loop waited for other processes' work, per wall second
 
 
 @dataclass
@@ -266,22 +268,27 @@ def _thread_ids(pid: int | str = "self") -> list[int]:
     return [int(tid) for tid in os.listdir(f"/proc/{pid}/task")]
 
 
-def _cpu_busy(cpu: int | None) -> float:
-    """Seconds CPU ``cpu`` has been busy (the hypervisor's steal included), from ``/proc/stat``.
+def _sched() -> tuple[float, float]:
+    """The loop thread's run-queue wait and the other threads' CPU time, in seconds.
 
-    With this process alone on that CPU, the busy time minus this process's CPU time is what
-    other processes took from the server (0. when unpinned or unknown).
+    From ``/proc/self/task/<tid>/schedstat`` (nanoseconds running, nanoseconds ready to run but
+    waiting for a CPU). The loop's wait minus what this process's other threads ran (Motor's
+    pool shares the server's CPU with the loop) is what other processes kept it waiting: the
+    part of the wall clock the scheduler, not the code, took from the server. (0, 0) where the
+    kernel keeps no schedstat.
     """
-    if cpu is None:
-        return 0.0
-    with open("/proc/stat") as file:
-        for line in file:
-            name, *ticks = line.split()
-            if name == f"cpu{cpu}":
-                user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, ticks[:8])
-                busy = user + nice + system + irq + softirq + steal
-                return busy / os.sysconf("SC_CLK_TCK")
-    return 0.0
+    loop, waited, others = threading.get_native_id(), 0, 0
+    for tid in _thread_ids():
+        try:
+            with open(f"/proc/self/task/{tid}/schedstat") as file:
+                ran, wait, _ = map(int, file.read().split())
+        except (OSError, ValueError):  # a thread gone meanwhile, or no schedstat
+            continue
+        if tid == loop:
+            waited = wait
+        else:
+            others += ran
+    return waited / 1e9, others / 1e9
 
 
 def _children() -> list[int]:
@@ -299,28 +306,23 @@ def _pin(pid: int | str, cpus: set[int]) -> None:
         os.sched_setaffinity(tid, cpus)
 
 
-def _layout() -> tuple[int | None, set[int] | None, str]:
+def _layout() -> tuple[set[int] | None, str]:
     """Pin this process to the first CPU and our child processes to the others.
 
-    Returns the server's CPU and the CPUs for the load workers (None when unpinned) and a
-    description.
+    Returns the CPUs for the load workers (None when unpinned) and a description.
     """
     available = sorted(os.sched_getaffinity(0))
     if len(available) < 2 or not Path("/proc/self/task").is_dir():
-        return None, None, f"unpinned ({len(available)} CPU)"
+        return None, f"unpinned ({len(available)} CPU)"
     server, clients = {available[0]}, set(available[1:])
     _pin("self", server)
     database = _children()
     for pid in database:
         _pin(pid, clients)
     where = "the database and " if database else ""
-    return (
-        available[0],
-        clients,
-        (
-            f"this process (loop and threads) on CPU {available[0]}, {where}the load workers on "
-            f"CPU {','.join(map(str, sorted(clients)))}"
-        ),
+    return clients, (
+        f"this process (loop and threads) on CPU {available[0]}, {where}the load workers on "
+        f"CPU {','.join(map(str, sorted(clients)))}"
     )
 
 
@@ -350,7 +352,7 @@ async def _measure(uri: str) -> tuple[list[str], str]:
     from asyncmigrate._demo import serve_apps
 
     servers = await serve_apps(uri, database="bench_apps")
-    server_cpu, client_cpus, layout = _layout()
+    client_cpus, layout = _layout()
     workers = [await _Worker.start(client_cpus) for _ in range(2)]
     http, feed = workers
     try:
@@ -390,13 +392,14 @@ async def _measure(uri: str) -> tuple[list[str], str]:
                 await feed.call(
                     op="feed-start", port=servers.modern_feed_port, command=command, rate=FEED_RATE
                 )
-            busy, wall, cpu = _cpu_busy(server_cpu), time.monotonic(), time.process_time()
+            (waited, threads), wall, cpu = _sched(), time.monotonic(), time.process_time()
             result = await http.call(op="http", port=port, **job)
             wall, cpu = time.monotonic() - wall, time.process_time() - cpu
-            others = max(0.0, _cpu_busy(server_cpu) - busy - cpu)
+            now_waited, now_threads = _sched()
+            kept_waiting = max(0.0, (now_waited - waited) - (now_threads - threads))
             if command is not None:
                 comparison.feed_rates.append((await feed.call(op="feed-stop"))["per_second"])
-            return _Sample(result["rps"], cpu / result["total"], cpu / wall, others / wall)
+            return _Sample(result["rps"], cpu / result["total"], cpu / wall, kept_waiting / wall)
 
         async def feed_alone(command: str) -> float:
             """This process's CPU seconds per feed command, the feed its only load."""
@@ -444,14 +447,15 @@ def _table(comparisons: list[_Comparison], feed_cpu: dict[str, list[float]]) -> 
         base, cand = (
             {
                 key: statistics.median(getattr(pair[side], key) for pair in comparison.pairs)
-                for key in ("rps", "cpu", "busy", "others")
+                for key in ("rps", "cpu", "busy", "kept_waiting")
             }
             for side in (0, 1)
         )
-        others = max(base["others"], cand["others"])
+        others = max(base["kept_waiting"], cand["kept_waiting"])
         server = (
-            f"server on its CPU {base['busy']:.0%} / {cand['busy']:.0%} of the time, "
-            f"other processes {base['others']:.0%} / {cand['others']:.0%}"
+            f"server busy {base['busy']:.0%} / {cand['busy']:.0%} of the time, "
+            f"kept waiting by other processes {base['kept_waiting']:.0%} / "
+            f"{cand['kept_waiting']:.0%}"
         )
 
         if comparison.label.startswith("feed "):
