@@ -34,7 +34,8 @@ def check_behaviour(cls: type) -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         p.x = 3
     assert cls.__match_args__ == ("x", "y", "tags")
-    assert str(inspect.signature(cls)) == "(x: 'int', y: 'int' = 0, tags: 'list[str]' = <factory>) -> None"
+    signature = "(x: 'int', y: 'int' = 0, tags: 'list[str]' = <factory>) -> None"
+    assert str(inspect.signature(cls)) == signature
 
 
 def test_second_run_reuses_the_code_for_the_same_class(tmp_path):
