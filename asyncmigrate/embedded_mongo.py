@@ -6,9 +6,13 @@ wire protocol. ``MONGODB_URI`` in the environment replaces it with a real MongoD
     with database_uri() as uri:          # MONGODB_URI, or a fresh embedded server
         client = pymongo.AsyncMongoClient(uri)
 
-Run by hand: ``python -m asyncmigrate.embedded_mongo [--port N] [--sqlite FILE]``; it prints
-``READY <uri>`` once it accepts connections and stops on SIGINT, SIGTERM or when its standard
-input closes (so it never outlives the process that started it).
+Run by hand: ``python -m asyncmigrate.embedded_mongo [--port N] [--sqlite FILE]
+[--no-code-cache]``; it prints ``READY <uri>`` once it accepts connections and stops on SIGINT,
+SIGTERM or when its standard input closes (so it never outlives the process that started it).
+
+The child is :mod:`asyncmigrate._mongo_child`. Nearly all of its start-up is importing mongoeco,
+which it makes quicker, chiefly by keeping the code compiled for mongoeco's dataclasses in the
+user's cache directory (``docs/performance.md``, "Embedded server").
 """
 
 from __future__ import annotations
