@@ -116,7 +116,11 @@ def main() -> int:
 
     def ms(kind: str, column: int = 0, pick: str = "median") -> float:
         values = [run[column] * 1000 for run in runs[kind]]
-        return {"median": statistics.median, "min": min, "max": max}[pick](values)
+        if pick == "min":
+            return min(values)
+        if pick == "max":
+            return max(values)
+        return statistics.median(values)
 
     load = os.getloadavg()[0]
     print(
