@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 from asyncmigrate._mongo_child import READY
 
@@ -50,6 +53,8 @@ class EmbeddedMongo:
         self.port = port
         self.uri: str | None = None
         self._proc: subprocess.Popen[str] | None = None
+        self._errors: IO[bytes] | None = None
+        self._drain: threading.Thread | None = None
 
     def start(self, timeout: float = 15.0) -> str:
         if self._proc is not None:
@@ -57,21 +62,30 @@ class EmbeddedMongo:
         cmd = [sys.executable, "-m", CHILD, "--port", str(self.port)]
         if self.sqlite is not None:
             cmd += ["--sqlite", str(self.sqlite)]
+        # The child's stderr goes to a file, not a pipe: nobody reads a pipe while the server
+        # runs, and a child that filled one would block on its next warning.
+        errors = tempfile.TemporaryFile()  # noqa: SIM115  (open while the server runs)
         proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, text=True
         )
         line = _readline_with_timeout(proc, timeout)
         if not line.startswith(READY):
             proc.kill()
-            _, err = proc.communicate()
+            proc.wait()
+            _close_pipes(proc)
+            errors.seek(0)
+            output = (line + errors.read().decode(errors="replace")).strip()
+            errors.close()
+            if not line and proc.returncode == -signal.SIGKILL:
+                output = f"not ready after {timeout}s" + (f": {output}" if output else "")
             raise EmbeddedMongoError(
-                f"the embedded MongoDB server did not start: {(line + err).strip() or 'no output'}"
+                f"the embedded MongoDB server did not start: {output or 'no output'}"
             )
-        self._proc = proc
+        # Anything it prints after READY is read and dropped, for the same reason.
+        assert proc.stdout is not None
+        self._drain = threading.Thread(target=proc.stdout.read, daemon=True)
+        self._drain.start()
+        self._proc, self._errors = proc, errors
         self.uri = line[len(READY) :].strip()
         self.port = int(self.uri.split(":")[2].split("/")[0])
         return self.uri
@@ -82,10 +96,17 @@ class EmbeddedMongo:
             return
         proc.terminate()
         try:
-            proc.communicate(timeout=timeout)
+            proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
-            proc.communicate()
+            proc.wait()
+        if self._drain is not None:
+            self._drain.join(timeout)  # the child is gone: its stdout is at its end
+            self._drain = None
+        _close_pipes(proc)
+        if self._errors is not None:
+            self._errors.close()
+            self._errors = None
 
     def restart(self) -> str:
         """Stop and start again on the same port (and the same SQLite file, if any)."""
@@ -104,7 +125,15 @@ class EmbeddedMongo:
         self.stop()
 
 
+def _close_pipes(proc: subprocess.Popen[str]) -> None:
+    for pipe in (proc.stdin, proc.stdout):
+        if pipe is not None:
+            with contextlib.suppress(OSError):
+                pipe.close()
+
+
 def _readline_with_timeout(proc: subprocess.Popen[str], timeout: float) -> str:
+    """The child's first line; "" if it ended first, or was killed after ``timeout``."""
     result: list[str] = []
     assert proc.stdout is not None
     stdout = proc.stdout
@@ -113,8 +142,8 @@ def _readline_with_timeout(proc: subprocess.Popen[str], timeout: float) -> str:
     reader.join(timeout)
     if not result:
         proc.kill()
-        raise EmbeddedMongoError(f"the embedded MongoDB server was not ready after {timeout}s")
-    return result[0]
+        reader.join()
+    return result[0] if result else ""
 
 
 @contextlib.contextmanager

@@ -138,3 +138,35 @@ def test_a_memory_server_imports_neither_the_sqlite_engine_nor_usearch():
     ).stdout
     # One thread: numpy's OpenBLAS was told to start none of its own.
     assert json.loads(out) == ["AsyncMongoEcoProxyServer", True, True, False, False, 1]
+
+
+CHATTY_CHILD = """\
+import os, sys
+print("READY mongodb://127.0.0.1:1/", flush=True)
+sys.stderr.write("w" * (1 << 20))
+sys.stderr.flush()
+sys.stdout.write("o" * (1 << 20))
+sys.stdout.flush()
+open(os.environ["CHATTY_DONE"], "w").close()
+sys.stdin.read()
+"""
+
+
+def test_a_child_that_writes_a_lot_after_ready_is_never_blocked(tmp_path, monkeypatch):
+    # Not a database: a stand-in child that checks the parent's side of the pipes. Nobody reads
+    # them while a server runs; 1 MiB on each would block a child on a pipe of 64 KiB.
+    (tmp_path / "chatty_child.py").write_text(CHATTY_CHILD)
+    done = tmp_path / "done"
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    monkeypatch.setenv("CHATTY_DONE", str(done))
+    monkeypatch.setattr("asyncmigrate.embedded_mongo.CHILD", "chatty_child")
+    server = EmbeddedMongo()
+    server.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not done.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert done.exists(), "the child was blocked writing its output"
+    finally:
+        server.stop()
+    assert not server.running
