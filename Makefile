@@ -15,6 +15,8 @@ $(STAMP): setup.cfg pyproject.toml
 	if [ ! -x $(PYTHON) ]; then echo "creating $(VENV) with $$py"; "$$py" -m venv $(VENV) || exit 1; fi
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@# The embedded database's first start compiles code it keeps for the next ones: do it now.
+	$(PYTHON) -m asyncmigrate.embedded_mongo --prepare
 	@touch $(STAMP)
 
 test: venv lint typecheck docs pytest other-pythons
@@ -24,7 +26,7 @@ lint: venv
 	$(BIN)/ruff format --check .
 
 typecheck: venv
-	$(BIN)/mypy bridges
+	$(BIN)/mypy bridges asyncmigrate
 
 docs: venv
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir .site
