@@ -116,7 +116,16 @@ def main(
         const=None,
         help="compile it afresh and keep nothing",
     )
+    parser.add_argument(
+        "--prepare",
+        action="store_true",
+        help="import what the server needs, fill the code cache, and exit without serving "
+        "(so that the first real start is as quick as the next ones)",
+    )
     args = parser.parse_args(argv)
+    if args.prepare:
+        build_server(0, args.sqlite, args.code_cache)
+        return
     asyncio.run(serve(args.port, args.sqlite, args.code_cache))
 
 

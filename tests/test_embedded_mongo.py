@@ -117,6 +117,30 @@ def test_the_code_cache_is_written_once_then_reused(tmp_path):
     assert not (tmp_path / "unused").exists()
 
 
+def test_prepare_fills_the_cache_and_serves_nothing(tmp_path):
+    # `make venv` runs this, so that the first start after an install is as quick as the next.
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    done = subprocess.run(
+        [sys.executable, "-m", "asyncmigrate.embedded_mongo", "--prepare"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (0, "")
+    cache = tmp_path / "cache" / "asyncmigrate"
+    [written] = cache.iterdir()
+    assert written.name == f"dataclass-code.{sys.implementation.cache_tag}.marshal"
+    before = written.stat().st_mtime_ns
+    with started_by_hand(env=env):
+        pass
+    # The first real start found everything it needed: the file was not rewritten.
+    assert list(cache.iterdir()) == [written]
+    assert written.stat().st_mtime_ns == before
+
+
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="counts threads in /proc")
 def test_a_memory_server_imports_neither_the_sqlite_engine_nor_usearch():
     code = (
