@@ -41,8 +41,8 @@ LEGACY_WORDS = re.compile(
     rb"|add_future|\.each\s*\(|\.send\s*\("
 )
 TRIGGER = re.compile(LEGACY_WORDS.pattern + rb"|async|tornado|twisted|motor")
-#: Below this many files to parse, one process is faster than starting workers (a worker takes
-#: about a second to start and import libcst; an average module takes about as long to scan).
+#: Below this many files to parse, one process is as fast as two (on the idle 2-core machine,
+#: forked workers: 16 files took 0.43 s alone and 0.41 s with two, 32 files 0.65 s and 0.52 s).
 PARALLEL_MIN_FILES = 16
 
 
