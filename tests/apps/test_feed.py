@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 import pytest
@@ -96,6 +97,13 @@ async def test_a_web_post_shows_in_the_feed_and_back(service, feed):
         (b"POST\tx", b"ERR unknown command"),
         (b"POST \xff\xfe", b"ERR invalid UTF-8"),
         (b"\xc3", b"ERR invalid UTF-8"),
+        (b"\xff\xfe", b"ERR invalid UTF-8"),
+        (b"LIST 5\n", b"ERR bad n"),
+        ("LIST \uff15".encode(), b"ERR bad n"),  # FULLWIDTH DIGIT FIVE
+        (b"LIST " + b"9" * 5000, b"ERR bad n"),
+        (b"post x", b"ERR unknown command"),
+        (b"DELETE 1", b"ERR unknown command"),
+        (b" POST x", b"ERR unknown command"),
     ],
 )
 async def test_bad_lines_answer_err_and_keep_serving(service, direct, feed, line, answer):
@@ -114,6 +122,13 @@ async def test_line_over_64_kib_closes_after_err(service, direct, feed):
         assert await again.ask("LIST 1") == [b"END"]
     finally:
         await again.close()
+
+
+async def test_a_long_line_without_an_end_closes_too(service, feed):
+    feed.writer.write(b"z" * (200 * 1024))  # no CR LF: the limit holds for a line still coming
+    await feed.writer.drain()
+    assert await feed.line() == b"ERR line too long"
+    assert await feed.line() == b""  # closed
 
 
 async def test_line_of_exactly_64_kib_is_served(service, direct, feed):
@@ -137,3 +152,17 @@ async def test_pipelined_commands_are_answered_in_order(service, feed):
     assert OK.fullmatch(second)
     assert await feed.line() == b"MSG %s second" % second[3:]
     assert await feed.line() == b"END"
+
+
+# The plugin turns an error logged on "bridges" into a warning; here the log is the point.
+@pytest.mark.filterwarnings("ignore::bridges.pytest_plugin.UnhandledErrorWarning")
+async def test_an_unexpected_failure_is_err_internal_error_logged_and_serving_goes_on(
+    service, direct, feed, caplog
+):
+    # A document some other program wrote, with a msg that is not a string.
+    await direct.messages.insert_one({"_id": ObjectId("f" * 24), "msg": 5})
+    with caplog.at_level(logging.ERROR):
+        assert await feed.ask("LIST 1") == [b"ERR internal error"]
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR], "nothing was logged"
+    [ok] = await feed.ask("POST still serving")
+    assert OK.fullmatch(ok)
