@@ -49,6 +49,14 @@ async def test_list_page_is_newest_first_and_escaped(service, direct):
     )
 
 
+async def test_list_page_of_more_messages_than_one_batch(service, direct):
+    # PyMongo and Motor fetch 101 documents first, then the rest with getMore.
+    texts = [f"message {i}" for i in range(250)]
+    await seed(direct, texts)
+    response = await http(service.http_port, "GET", "/")
+    assert (response.status, response.body) == (200, list_page(*reversed(texts)))
+
+
 async def test_empty_list_page(service):
     response = await http(service.http_port, "GET", "/")
     assert (response.status, response.body) == (200, list_page())
@@ -137,6 +145,7 @@ ERR_IDS = "id must be a list of ObjectId hex strings"
     ("body", "error"),
     [
         (b"{", "body is not valid JSON"),
+        (b"", "body is not valid JSON"),
         (b'{"id": ["\xff"]}', "body is not valid JSON"),
         (b"[" * 100_000 + b"]" * 100_000, "body is not valid JSON"),
         (b"[]", ERR_IDS),
@@ -150,13 +159,16 @@ ERR_IDS = "id must be a list of ObjectId hex strings"
         (b'{"id": ["65a0000000000000000000001"]}', ERR_IDS),
         (b'{"id": ["65a00000000000000000000 "]}', ERR_IDS),
         (b'{"id": ["65a00000 0000000000000001"]}', ERR_IDS),
+        (json.dumps({"id": ["\uff10" * 24]}).encode(), ERR_IDS),
         (
             json.dumps({"id": ["65a000000000000000000001"] * 1001}).encode(),
             "id must have at most 1000 entries",
         ),
+        (json.dumps({"id": ["bad"] * 1001}).encode(), "id must have at most 1000 entries"),
     ],
     ids=[
         "malformed",
+        "empty",
         "not-utf8",
         "too-deep",
         "not-object",
@@ -170,7 +182,9 @@ ERR_IDS = "id must be a list of ObjectId hex strings"
         "25-chars",
         "trailing-space",
         "inner-space",
+        "fullwidth-digits",
         "1001-ids",
+        "1001-bad-ids",
     ],
 )
 async def test_search_bad_input_is_a_json_400(service, direct, body, error):
