@@ -1,7 +1,7 @@
 """The web routes of both apps (each test runs once per app) against ``docs/contract.md``.
 
-Expected bytes are written out here from the contract, not imported from either app, so a test
-fails when an app drifts from the contract, even if both drift alike.
+Expected bytes come from ``tests/contract_pages.py``, written from the contract, not imported
+from either app, so a test fails when an app drifts from the contract, even if both drift alike.
 """
 
 from __future__ import annotations
@@ -10,30 +10,10 @@ import json
 
 import pytest
 from appclients import http, oid, seed
+from contract_pages import HTML, JSON, error_page, list_page
 
-HTML = "text/html; charset=UTF-8"
-JSON = "application/json; charset=UTF-8"
 JSON_HEADERS = {"Content-Type": "application/json"}
 FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
-
-
-def list_page(*items: str) -> bytes:
-    lis = "".join(f"<li>{item}</li>\n" for item in items)
-    return (
-        "<!DOCTYPE html>\n<html>\n"
-        '<head><meta charset="utf-8"><title>Messages</title></head>\n'
-        "<body>\n<h1>Messages</h1>\n"
-        '<p><a href="compose">Compose a message</a></p>\n'
-        f"<ul>\n{lis}</ul>\n</body>\n</html>\n"
-    ).encode()
-
-
-def error_page(title: str) -> bytes:
-    return (
-        "<!DOCTYPE html>\n<html>\n"
-        f'<head><meta charset="utf-8"><title>{title}</title></head>\n'
-        f"<body>\n<h1>{title}</h1>\n</body>\n</html>\n"
-    ).encode()
 
 
 async def test_list_page_is_newest_first_and_escaped(service, direct):

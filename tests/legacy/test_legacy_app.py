@@ -2,8 +2,8 @@
 
 Every route of both apps is checked against docs/contract.md in tests/apps; here are the
 legacy app's limits behind other HTTPServer settings, a declared length refused before the
-body, and a database that is never reachable. Expected bytes are written from the contract, not
-imported from the app.
+body, and a database that is never reachable. Expected bytes come from
+``tests/contract_pages.py``, written from the contract.
 """
 
 from __future__ import annotations
@@ -13,29 +13,9 @@ import json
 from typing import Any
 
 import tornado.httpclient
+from contract_pages import HTML, JSON, error_page, list_page
 
-HTML = "text/html; charset=UTF-8"
-JSON = "application/json; charset=UTF-8"
 MIB = 1024 * 1024
-
-
-def list_page(*items: str) -> bytes:
-    lis = "".join(f"<li>{item}</li>\n" for item in items)
-    return (
-        "<!DOCTYPE html>\n<html>\n"
-        '<head><meta charset="utf-8"><title>Messages</title></head>\n'
-        "<body>\n<h1>Messages</h1>\n"
-        '<p><a href="compose">Compose a message</a></p>\n'
-        f"<ul>\n{lis}</ul>\n</body>\n</html>\n"
-    ).encode()
-
-
-def error_page(code: int, title: str) -> bytes:
-    return (
-        "<!DOCTYPE html>\n<html>\n"
-        f'<head><meta charset="utf-8"><title>{code} {title}</title></head>\n'
-        f"<body>\n<h1>{code} {title}</h1>\n</body>\n</html>\n"
-    ).encode()
 
 
 async def request(url: str, **kwargs: Any) -> tornado.httpclient.HTTPResponse:
@@ -74,7 +54,7 @@ async def test_body_over_one_mib_is_a_413_before_the_content_type(web: str) -> N
     response = await search(web, body, content_type="text/plain")
     assert answer(response) == (413, JSON, b'{"error": "body over 1 MiB"}')
     response = await compose(web, "msg=" + "x" * MIB)
-    assert answer(response) == (413, HTML, error_page(413, "Content Too Large"))
+    assert answer(response) == (413, HTML, error_page("413 Content Too Large"))
 
 
 async def test_413_holds_behind_a_bigger_server_limit_and_for_chunked_bodies(
@@ -136,12 +116,12 @@ async def test_database_trouble_is_a_503_everywhere(dead_web: str) -> None:
     assert answer(await request(dead_web + "/")) == (
         503,
         HTML,
-        error_page(503, "Service Unavailable"),
+        error_page("503 Service Unavailable"),
     )
     assert answer(await compose(dead_web, "msg=hi")) == (
         503,
         HTML,
-        error_page(503, "Service Unavailable"),
+        error_page("503 Service Unavailable"),
     )
     assert answer(await search(dead_web, {"id": []})) == (
         503,
