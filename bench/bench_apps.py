@@ -37,7 +37,11 @@ Comparisons:
 - requests per second of the modern ``GET /compose`` (no database, so the figure is about the
   loop) alone, and while the modern feed serves ``FEED_RATE`` commands per second from
   ``FEED_CLIENTS`` connections on the same loop, once ``LIST 10`` (a find each) and once
-  ``LIST 0`` (answered without the database); target: the feed costs Tornado at most 5%.
+  ``LIST 0`` (answered without the database); target: the feed costs Tornado at most 5%;
+- the sharing itself: the same ``GET /compose`` load while the modern feed serves ``SHARED`` at
+  ``FEED_RATE`` on the same loop, against while the same feed serves it from a process of its
+  own (``--feed-server``) on the server's CPU: the same work, the loop shared or not; the CPU
+  figure counts both processes. Target: sharing the loop costs at most 5%.
 
 Prints a Markdown table; exits 1 if a target is missed beyond noise (a FAIL) or a load client saw
 an error. "within noise", "contended" and "not shown" do not fail the run.
@@ -66,6 +70,7 @@ CONNECTIONS = 8
 MESSAGES = 20
 SEARCH_IDS = 10
 FEED_CLIENTS = 4
+DATABASE = "bench_apps"
 FEED_RATE = 50  # LIST commands per second, all feed clients together
 #: The Tornado page measured against the feed: the compose form needs no database, so the figure
 #: is about sharing the loop, not about sharing the database server.
@@ -73,6 +78,10 @@ TORNADO_ONLY = "/modern/compose"
 #: The feed loads: ``LIST 10`` runs a find; ``LIST 0`` is answered ``ERR bad n`` at once, so that
 #: row is the cost of the protocol and the bridge alone.
 FEED_COMMANDS = ("LIST 10", "LIST 0")
+#: The sharing row's feed load: the database-backed one, served on the loop against served beside.
+SHARED = "LIST 10"
+#: The rows that get ``FEED_PAIRS`` pairs a round.
+FEED_ROWS = {*(f"feed {command}" for command in FEED_COMMANDS), "sharing"}
 #: Requests in flight on each connection for the feed rows (HTTP/1.1 pipelining, which Tornado
 #: answers in order): with one at a time, the server waits in epoll for the Python load client
 #: for part of the time, and the figure would partly be the client's.
@@ -206,17 +215,47 @@ async def _worker() -> None:
         sys.stdout.flush()
 
 
+# ----- the feed in a process of its own ----------------------------------------------------------
+
+
+async def _feed_server(uri: str) -> None:
+    """Serve the modern feed alone, on this process's loop; print its port, stop when stdin closes.
+
+    The "beside" arrangement of the sharing row: the same feed, the same database work, on the
+    server's CPU but on a loop of its own.
+    """
+    import pymongo
+    from twisted.internet import reactor
+
+    import modern.feed
+    from bridges import install_reactor, to_future
+
+    install_reactor()
+    client: Any = pymongo.AsyncMongoClient(uri)
+    listen_tcp: Any = reactor.listenTCP  # zope's interfaces confuse mypy, as in _demo
+    port = listen_tcp(0, modern.feed.make_factory(client[DATABASE]), interface="127.0.0.1")
+    try:
+        sys.stdout.write(json.dumps({"port": port.getHost().port}) + "\n")
+        sys.stdout.flush()
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, sys.stdin.read)
+    finally:
+        await to_future(port.stopListening())
+        await client.close()
+
+
 # ----- the server side (this process) -----------------------------------------------------------
 
 
 class _Worker:
-    """A load worker process on the given CPUs (None: wherever the scheduler puts it)."""
+    """A helper process (a load worker, or the feed beside) on the given CPUs (None: anywhere)."""
 
     def __init__(self, proc: asyncio.subprocess.Process) -> None:
         self.proc = proc
 
     @classmethod
-    async def start(cls, cpus: set[int] | None) -> _Worker:
+    async def start(cls, cpus: set[int] | None, *args: str) -> _Worker:
+        """This module run as ``args`` (``--load-worker`` when none) on ``cpus``."""
         env = dict(os.environ)
         if cpus is not None:
             env["BENCH_CPUS"] = ",".join(map(str, sorted(cpus)))
@@ -224,7 +263,7 @@ class _Worker:
             sys.executable,
             "-m",
             "bench.bench_apps",
-            "--load-worker",
+            *(args or ["--load-worker"]),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             env=env,
@@ -233,12 +272,16 @@ class _Worker:
 
     async def call(self, **job: Any) -> dict[str, Any]:
         assert self.proc.stdin is not None
-        assert self.proc.stdout is not None
         self.proc.stdin.write(json.dumps(job).encode() + b"\n")
         await self.proc.stdin.drain()
+        return await self.answer(job)
+
+    async def answer(self, job: object = None) -> dict[str, Any]:
+        """The next line the process writes, a JSON object."""
+        assert self.proc.stdout is not None
         line = await self.proc.stdout.readline()
         if not line:
-            raise RuntimeError(f"load worker exited with status {await self.proc.wait()}")
+            raise RuntimeError(f"helper process exited with status {await self.proc.wait()}")
         answer: dict[str, Any] = json.loads(line)
         if answer.get("errors"):
             raise RuntimeError(f"load worker saw {answer['errors']} errors on {job}")
@@ -273,27 +316,42 @@ def _thread_ids(pid: int | str = "self") -> list[int]:
     return [int(tid) for tid in os.listdir(f"/proc/{pid}/task")]
 
 
-def _sched() -> tuple[float, float]:
-    """The loop thread's run-queue wait and the other threads' CPU time, in seconds.
+def _sched(*helpers: int) -> tuple[float, float]:
+    """The loop thread's run-queue wait and the server's other CPU time, in seconds.
 
-    From ``/proc/self/task/<tid>/schedstat`` (nanoseconds running, nanoseconds ready to run but
-    waiting for a CPU). The loop's wait minus what this process's other threads ran (Motor's
-    pool shares the server's CPU with the loop) is what other processes kept it waiting: the
-    part of the wall clock the scheduler, not the code, took from the server. (0, 0) where the
-    kernel keeps no schedstat.
+    From ``/proc/<pid>/task/<tid>/schedstat`` (nanoseconds running, nanoseconds ready to run but
+    waiting for a CPU). The loop's wait minus what the server's other threads ran (Motor's pool,
+    and the processes in ``helpers``: the feed served beside the loop, on its CPU) is what other
+    processes kept it waiting: the part of the wall clock the scheduler, not the code, took from
+    the server. (0, 0) where the kernel keeps no schedstat.
     """
     loop, waited, others = threading.get_native_id(), 0, 0
-    for tid in _thread_ids():
-        try:
-            with open(f"/proc/self/task/{tid}/schedstat") as file:
-                ran, wait, _ = map(int, file.read().split())
-        except (OSError, ValueError):  # a thread gone meanwhile, or no schedstat
-            continue
-        if tid == loop:
-            waited = wait
-        else:
-            others += ran
+    for pid in ("self", *helpers):
+        for tid in _thread_ids(pid):
+            try:
+                with open(f"/proc/{pid}/task/{tid}/schedstat") as file:
+                    ran, wait, _ = map(int, file.read().split())
+            except (OSError, ValueError):  # a thread gone meanwhile, or no schedstat
+                continue
+            if pid == "self" and tid == loop:
+                waited = wait
+            else:
+                others += ran
     return waited / 1e9, others / 1e9
+
+
+def _cpu_time(pid: int) -> float:
+    """CPU seconds process ``pid`` used: its schedstat (nanoseconds), else its stat (ticks)."""
+    try:
+        total = 0
+        for tid in _thread_ids(pid):
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as file:
+                total += int(file.read().split()[0])
+        return total / 1e9
+    except (OSError, ValueError, IndexError):  # no schedstat, or a thread gone meanwhile
+        with open(f"/proc/{pid}/stat") as file:
+            fields = file.read().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _children() -> list[int]:
@@ -356,11 +414,15 @@ async def _measure(uri: str) -> tuple[list[str], str]:
 
     from asyncmigrate._demo import serve_apps
 
-    servers = await serve_apps(uri, database="bench_apps")
+    servers = await serve_apps(uri, database=DATABASE)
     client_cpus, layout = _layout()
     workers = [await _Worker.start(client_cpus) for _ in range(2)]
     http, feed = workers
+    # The same feed on a loop of its own, on the server's CPU: the baseline of the sharing row.
+    beside = await _Worker.start(os.sched_getaffinity(0), "--feed-server", uri)
+    workers.append(beside)
     try:
+        beside_port = (await beside.answer())["port"]
         db = servers.modern_db
         await db.messages.delete_many({})
         ids = [ObjectId(f"65b{n:021x}") for n in range(1, MESSAGES + 1)]
@@ -389,18 +451,23 @@ async def _measure(uri: str) -> tuple[list[str], str]:
         for command in FEED_COMMANDS:
             loads[f"with {command}"] = {**loads["alone"], "feed": command}
             comparisons.append(_Comparison(f"feed {command}", "alone", f"with {command}"))
+        loads[f"beside {SHARED}"] = {**loads["alone"], "feed": SHARED, "feed_port": beside_port}
+        comparisons.append(_Comparison("sharing", f"beside {SHARED}", f"with {SHARED}"))
 
         async def sample(name: str, comparison: _Comparison) -> _Sample:
             job = dict(loads[name])
             command = job.pop("feed", None)
+            feed_port = job.pop("feed_port", servers.modern_feed_port)
+            # The sharing row counts the server's CPU in both of its processes.
+            helpers = [beside.proc.pid] if comparison.label == "sharing" else []
             if command is not None:
-                await feed.call(
-                    op="feed-start", port=servers.modern_feed_port, command=command, rate=FEED_RATE
-                )
-            (waited, threads), wall, cpu = _sched(), time.monotonic(), time.process_time()
+                await feed.call(op="feed-start", port=feed_port, command=command, rate=FEED_RATE)
+            waited, threads = _sched(*helpers)
+            wall, cpu = time.monotonic(), time.process_time() + sum(map(_cpu_time, helpers))
             result = await http.call(op="http", port=port, **job)
-            wall, cpu = time.monotonic() - wall, time.process_time() - cpu
-            now_waited, now_threads = _sched()
+            wall = time.monotonic() - wall
+            cpu = time.process_time() + sum(map(_cpu_time, helpers)) - cpu
+            now_waited, now_threads = _sched(*helpers)
             kept_waiting = max(0.0, (now_waited - waited) - (now_threads - threads))
             if command is not None:
                 comparison.feed_rates.append((await feed.call(op="feed-stop"))["per_second"])
@@ -425,7 +492,7 @@ async def _measure(uri: str) -> tuple[list[str], str]:
         for _round in range(ROUNDS):
             for comparison in comparisons:
                 # The feed rows must resolve a few per cent: they get more pairs.
-                for _ in range(FEED_PAIRS if comparison.label.startswith("feed ") else 1):
+                for _ in range(FEED_PAIRS if comparison.label in FEED_ROWS else 1):
                     got = {}
                     order = (comparison.baseline, comparison.candidate)
                     for name in order if len(comparison.pairs) % 2 == 0 else order[::-1]:
@@ -463,6 +530,24 @@ def _table(comparisons: list[_Comparison], feed_cpu: dict[str, list[float]]) -> 
             f"{cand['kept_waiting']:.0%}"
         )
 
+        if comparison.label == "sharing":
+            rate = statistics.median(comparison.feed_rates)
+            verdict = _verdict(1 - rps[2], 1 - rps[1], lambda c: c <= 0.05)
+            rows.append(
+                f"| `GET {TORNADO_ONLY}` req/s, the modern feed serving {rate:.0f} `{SHARED}`/s "
+                f"on the same loop, against the same feed on a loop of its own (a process on the "
+                f"same CPU) | beside {base['rps']:,.0f} | on the loop {cand['rps']:,.0f} "
+                f"| {_cost(1 - rps[0], 1 - rps[2], 1 - rps[1])} "
+                f"| <= 5% | {verdict if others <= CONTENDED else 'contended'} |"
+            )
+            rows.append(
+                f"| the same, server CPU per Tornado request, both processes and the feed's work "
+                f"included ({server}) | beside {base['cpu'] * 1e6:.0f} µs "
+                f"| on the loop {cand['cpu'] * 1e6:.0f} µs "
+                f"| {_cost(cpu[0] - 1, cpu[1] - 1, cpu[2] - 1)} | <= 5% "
+                f"| {_verdict(cpu[1] - 1, cpu[2] - 1, lambda c: c <= 0.05)} |"
+            )
+            continue
         if comparison.label.startswith("feed "):
             command = comparison.label.removeprefix("feed ")
             what = "a find each" if command == "LIST 10" else "answered without the database"
@@ -542,8 +627,9 @@ async def _bench(uri: str) -> int:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_apps")
     parser.add_argument("--load-worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--feed-server", metavar="URI", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if os.environ.get("BENCH_CPUS"):  # a load worker, kept off the server's CPU (see _layout)
+    if os.environ.get("BENCH_CPUS"):  # a helper process, on the CPUs _measure chose
         os.sched_setaffinity(0, {int(cpu) for cpu in os.environ["BENCH_CPUS"].split(",")})
     if args.load_worker:
         asyncio.run(_worker())
@@ -552,6 +638,10 @@ def main(argv: list[str]) -> int:
     import logging
 
     import bridges
+
+    if args.feed_server:
+        bridges.run(_feed_server(args.feed_server))
+        return 0
     from asyncmigrate.embedded_mongo import database_uri
 
     logging.getLogger("tornado.access").setLevel(logging.ERROR)
