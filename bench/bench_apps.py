@@ -531,39 +531,26 @@ def _table(comparisons: list[_Comparison], feed_cpu: dict[str, list[float]]) -> 
         )
 
         if comparison.label == "sharing":
-            rate = statistics.median(comparison.feed_rates)
-            verdict = _verdict(1 - rps[2], 1 - rps[1], lambda c: c <= 0.05)
-            rows.append(
-                f"| `GET {TORNADO_ONLY}` req/s, the modern feed serving {rate:.0f} `{SHARED}`/s "
-                f"on the same loop, against the same feed on a loop of its own (a process on the "
-                f"same CPU) | beside {base['rps']:,.0f} | on the loop {cand['rps']:,.0f} "
-                f"| {_cost(1 - rps[0], 1 - rps[2], 1 - rps[1])} "
-                f"| <= 5% | {verdict if others <= CONTENDED else 'contended'} |"
-            )
-            rows.append(
-                f"| the same, server CPU per Tornado request, both processes and the feed's work "
-                f"included ({server}) | beside {base['cpu'] * 1e6:.0f} µs "
-                f"| on the loop {cand['cpu'] * 1e6:.0f} µs "
-                f"| {_cost(cpu[0] - 1, cpu[1] - 1, cpu[2] - 1)} | <= 5% "
-                f"| {_verdict(cpu[1] - 1, cpu[2] - 1, lambda c: c <= 0.05)} |"
+            rows += _cost_rows(
+                f"the modern feed serving {statistics.median(comparison.feed_rates):.0f} "
+                f"`{SHARED}`/s on the same loop, against the same feed on a loop of its own (a "
+                "process on the same CPU)",
+                f"both processes and the feed's work included ({server})",
+                ("beside", "on the loop"),
+                (rps, cpu, base, cand),
+                others > CONTENDED,
             )
             continue
         if comparison.label.startswith("feed "):
             command = comparison.label.removeprefix("feed ")
             what = "a find each" if command == "LIST 10" else "answered without the database"
-            rate = statistics.median(comparison.feed_rates)
-            verdict = _verdict(1 - rps[2], 1 - rps[1], lambda c: c <= 0.05)
-            rows.append(
-                f"| `GET {TORNADO_ONLY}` req/s, the modern feed serving {rate:.0f} `{command}`/s "
-                f"({what}) on the same loop | alone {base['rps']:,.0f} "
-                f"| with feed {cand['rps']:,.0f} | {_cost(1 - rps[0], 1 - rps[2], 1 - rps[1])} "
-                f"| <= 5% | {verdict if others <= CONTENDED else 'contended'} |"
-            )
-            rows.append(
-                f"| the same, server CPU per Tornado request, the feed's work included ({server}) "
-                f"| alone {base['cpu'] * 1e6:.0f} µs | with feed {cand['cpu'] * 1e6:.0f} µs "
-                f"| {_cost(cpu[0] - 1, cpu[1] - 1, cpu[2] - 1)} | <= 5% "
-                f"| {_verdict(cpu[1] - 1, cpu[2] - 1, lambda c: c <= 0.05)} |"
+            rows += _cost_rows(
+                f"the modern feed serving {statistics.median(comparison.feed_rates):.0f} "
+                f"`{command}`/s ({what}) on the same loop",
+                f"the feed's work included ({server})",
+                ("alone", "with feed"),
+                (rps, cpu, base, cand),
+                others > CONTENDED,
             )
             per_command = _median_ci(feed_cpu[command])
             share = tuple(FEED_RATE * c for c in per_command)
@@ -593,6 +580,27 @@ def _table(comparisons: list[_Comparison], feed_cpu: dict[str, list[float]]) -> 
             f"| {_verdict(cpu[1], cpu[2], lambda r: r <= 1.0)} |"
         )
     return rows
+
+
+def _cost_rows(
+    load: str,
+    cpu_note: str,
+    sides: tuple[str, str],
+    figures: tuple[Any, Any, dict[str, float], dict[str, float]],
+    contended: bool,
+) -> list[str]:
+    """A cost row of Tornado's requests per second under ``load``, and of its CPU per request."""
+    rps, cpu, base, cand = figures
+    verdict = _verdict(1 - rps[2], 1 - rps[1], lambda c: c <= 0.05)
+    return [
+        f"| `GET {TORNADO_ONLY}` req/s, {load} | {sides[0]} {base['rps']:,.0f} "
+        f"| {sides[1]} {cand['rps']:,.0f} | {_cost(1 - rps[0], 1 - rps[2], 1 - rps[1])} "
+        f"| <= 5% | {'contended' if contended else verdict} |",
+        f"| the same, server CPU per Tornado request, {cpu_note} "
+        f"| {sides[0]} {base['cpu'] * 1e6:.0f} µs | {sides[1]} {cand['cpu'] * 1e6:.0f} µs "
+        f"| {_cost(cpu[0] - 1, cpu[1] - 1, cpu[2] - 1)} | <= 5% "
+        f"| {_verdict(cpu[1] - 1, cpu[2] - 1, lambda c: c <= 0.05)} |",
+    ]
 
 
 def _cost(median: float, low: float, high: float) -> str:
