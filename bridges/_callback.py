@@ -85,10 +85,16 @@ async def from_callback(
     picks the convention (see the module docstring); ``timeout`` (seconds) raises
     ``TimeoutError`` if ``cb`` is not called in time. Cancelling the awaiting task stops the wait
     (the operation ``fn`` started cannot be cancelled through a callback API and runs on; its
-    late callback is ignored). ``cb`` may be called from another thread: the result is handed to
-    the loop thread. ``style`` and ``timeout`` are not passed to ``fn``; bind an argument of
-    ``fn`` with those names with ``functools.partial``.
+    late callback is ignored, also from a thread after the loop has closed). ``cb`` may be called
+    from another thread: the result is handed to the loop thread. ``style`` and ``timeout`` are
+    not passed to ``fn``; bind an argument of ``fn`` with those names with ``functools.partial``.
+    An unknown ``style`` is a ``ValueError``; a ``callback`` keyword a ``TypeError`` (this
+    function makes the callback).
     """
+    if style not in ("auto", "tornado", "motor"):
+        raise ValueError(f"style must be 'auto', 'tornado' or 'motor', not {style!r}")
+    if "callback" in kwargs:
+        raise TypeError("from_callback passes its own callback= to fn; do not give one")
     loop = asyncio.get_running_loop()
     loop_thread = threading.get_ident()
     future: asyncio.Future[Any] = loop.create_future()
@@ -118,8 +124,13 @@ async def from_callback(
             return
         if threading.get_ident() == loop_thread:
             settle(cb_args, cb_kwargs)
-        else:
+            return
+        try:
             loop.call_soon_threadsafe(settle, cb_args, cb_kwargs)
+        except RuntimeError:
+            if not loop.is_closed():
+                raise
+            # The loop is gone, and with it whoever waited: a late call, ignored.
 
     fn(*args, callback=callback, **kwargs)
     if timeout is None:

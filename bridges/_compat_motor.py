@@ -72,6 +72,19 @@ def _callback_method(original: Callable[..., Any]) -> Callable[..., Any]:
     return method
 
 
+def _to_list_method(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Motor 1.x's ``to_list(length, callback=None)``, which also took the callback by position."""
+
+    @functools.wraps(original)
+    def to_list(
+        self: Any, length: int | None = None, callback: _MotorCallback | None = None
+    ) -> Any:
+        _check_callback(callback)
+        return _with_callback(self, original(self, length), callback)
+
+    return to_list
+
+
 def collection_count(
     self: Any,
     filter: dict[str, Any] | None = None,
@@ -133,6 +146,6 @@ def patches() -> list[tuple[object, str, object]]:
         motor_tornado.MotorCommandCursor,
         motor_tornado.MotorLatentCommandCursor,
     ):
-        result.append((cursor_class, "to_list", _callback_method(cursor_class.to_list)))
+        result.append((cursor_class, "to_list", _to_list_method(cursor_class.to_list)))
     result.append((motor_tornado.MotorCursor, "count", cursor_count))
     return result

@@ -29,39 +29,39 @@ _MISSING = object()
 _lock = threading.Lock()
 #: What ``install`` replaced, in order: ``(owner, attribute, previous value or _MISSING)``.
 _saved: list[tuple[Any, str, Any]] = []
-_installed = False
+#: The shim groups in place: "core" (Tornado and Twisted) and "motor".
+_parts: set[str] = set()
 
 
 def install(*, motor: bool | None = None) -> None:
-    """Install every shim; a second call does nothing.
+    """Install every shim; a second call installs only what is not in place yet.
 
     ``motor``: ``None`` patches Motor if it is installed, ``True`` requires it (an
-    ``ImportError`` naming the ``apps`` extra if it is missing), ``False`` leaves Motor alone.
+    ``ImportError`` naming the ``apps`` extra if it is missing), ``False`` leaves Motor alone
+    (a later ``install()`` adds its shims).
     """
-    global _installed
     with _lock:
-        if _installed:
-            return
-        from bridges import _compat_tornado, _compat_twisted
+        patches = []
+        if "core" not in _parts:
+            from bridges import _compat_tornado, _compat_twisted
 
-        patches = _compat_tornado.patches() + _compat_twisted.patches()
-        if motor is not False:
+            patches += [("core", *p) for p in _compat_tornado.patches() + _compat_twisted.patches()]
+        if motor is not False and "motor" not in _parts:
             try:
                 from bridges import _compat_motor
             except ImportError:
                 if motor:
                     raise
             else:
-                patches += _compat_motor.patches()
-        for owner, name, replacement in patches:
+                patches += [("motor", *p) for p in _compat_motor.patches()]
+        for part, owner, name, replacement in patches:
             _saved.append((owner, name, vars(owner).get(name, _MISSING)))
             setattr(owner, name, replacement)
-        _installed = True
+            _parts.add(part)
 
 
 def uninstall() -> None:
     """Put back everything ``install`` replaced (removing what it added); idempotent."""
-    global _installed
     with _lock:
         while _saved:
             owner, name, previous = _saved.pop()
@@ -69,9 +69,9 @@ def uninstall() -> None:
                 delattr(owner, name)
             else:
                 setattr(owner, name, previous)
-        _installed = False
+        _parts.clear()
 
 
 def installed() -> bool:
     """Whether the shims are installed."""
-    return _installed
+    return bool(_parts)

@@ -124,6 +124,38 @@ async def test_callback_from_another_thread_resolves_on_the_loop_thread() -> Non
     assert seen == [loop_thread]
 
 
+def test_a_late_call_from_a_thread_after_the_loop_closed_is_ignored() -> None:
+    saved: list[Any] = []
+
+    async def wait_briefly() -> None:
+        with pytest.raises(TimeoutError):
+            await bridges.from_callback(lambda callback: saved.append(callback), timeout=0.01)
+
+    asyncio.run(wait_briefly())
+    errors: list[BaseException] = []
+
+    def late() -> None:
+        try:
+            saved[0]("late")
+        except BaseException as exc:  # the test reports it
+            errors.append(exc)
+
+    thread = threading.Thread(target=late)
+    thread.start()
+    thread.join()
+    assert errors == []
+
+
+async def test_an_unknown_style_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="style must be 'auto', 'tornado' or 'motor'"):
+        await bridges.from_callback(later, 1, style="bogus")  # type: ignore[arg-type]
+
+
+async def test_a_callback_argument_is_refused() -> None:
+    with pytest.raises(TypeError, match="passes its own callback="):
+        await bridges.from_callback(later, 1, callback=print)
+
+
 @pytest.mark.parametrize(
     ("style", "args", "kwargs", "message"),
     [

@@ -28,6 +28,8 @@ def snapshot() -> dict[str, object]:
         "Task": vars(tornado.gen).get("Task"),
         "Arguments": vars(tornado.gen).get("Arguments"),
         "_run_callback": vars(IOLoop)["_run_callback"],
+        "add_future": vars(IOLoop)["add_future"],
+        "spawn_callback": vars(IOLoop)["spawn_callback"],
         "fetch": vars(tornado.httpclient.AsyncHTTPClient)["fetch"],
         "returnValue": defer.returnValue,
         "insert_one": vars(MotorCollection)["insert_one"],
@@ -84,6 +86,19 @@ def test_motor_false_leaves_motor_alone() -> None:
         assert during["asynchronous"] is not None
     finally:
         bridges.compat.uninstall()
+
+
+def test_install_after_motor_false_adds_motor() -> None:
+    before = snapshot()
+    bridges.compat.install(motor=False)
+    try:
+        bridges.compat.install()
+        during = snapshot()
+        assert during["to_list"] is not None
+        assert during["count"] is not None
+    finally:
+        bridges.compat.uninstall()
+    assert snapshot() == before
 
 
 def run_without_motor(code: str) -> subprocess.CompletedProcess[str]:

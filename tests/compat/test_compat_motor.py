@@ -94,6 +94,16 @@ async def test_to_list(motor_db: Any) -> None:
     assert [d["_id"] for d in docs] == ids[:2]
 
 
+async def test_to_list_takes_the_callback_by_position_too(motor_db: Any) -> None:
+    """Motor 1.x's signature was ``to_list(length, callback=None)``."""
+    ids = await seed(motor_db, 3)
+    got: asyncio.Future[tuple[Any, Any]] = asyncio.get_running_loop().create_future()
+    cursor = motor_db.messages.find().sort([("_id", 1)])
+    assert cursor.to_list(None, lambda docs, error: got.set_result((docs, error))) is None
+    docs, error = await asyncio.wait_for(got, 10)
+    assert (error, [d["_id"] for d in docs]) == (None, ids)
+
+
 async def test_to_list_on_a_command_cursor(motor_db: Any) -> None:
     await seed(motor_db, 3)
     cursor = motor_db.messages.aggregate([{"$sort": {"_id": 1}}, {"$project": {"msg": 1}}])

@@ -6,10 +6,13 @@ Every test runs a real Tornado server on loopback and talks to it with the real 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
+import time
 from typing import Any
 
 import pytest
+import tornado.concurrent
 import tornado.gen
 import tornado.httpclient
 import tornado.netutil
@@ -330,3 +333,170 @@ async def test_asynchronous_over_gen_coroutine_and_synchronous_raise(serve: Any)
     assert (await fetch(base + "/stacked")).body == b"stacked"
     assert (await fetch(base + "/itself")).body == b"once"
     assert (await fetch(base + "/raise")).code == 418
+
+
+# What stack_context covered beyond the handler's own callbacks --------------------------------
+
+
+def failing_step(future: Any) -> None:
+    raise ValueError("step failed")
+
+
+async def test_native_coroutine_body_callbacks_reach_the_handler(
+    serve: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Native(tornado.web.RequestHandler):
+        """An ``async def`` under @asynchronous: its body runs after the method returned."""
+
+        @tornado.web.asynchronous  # type: ignore[attr-defined]
+        async def get(self, wait: str) -> None:
+            if wait:
+                await asyncio.sleep(0)
+            self.step: Any = tornado.concurrent.Future()
+            IOLoop.current().add_callback(failing_step, self.step)
+            self.write(await self.step)
+
+        def on_finish(self) -> None:
+            self.step.cancel()  # the step never answers: stop waiting for it
+
+    base = serve([(r"/(wait)?", Native)])
+    with caplog.at_level(logging.ERROR, logger="tornado.application"):
+        assert (await fetch(base + "/wait")).code == 500
+        assert (await fetch(base + "/")).code == 500
+    errors = [r.exc_info[1] for r in caplog.records if r.exc_info]
+    assert [type(e) for e in errors] == [ValueError, ValueError]
+
+
+async def test_asynchronous_coroutine_method_called_by_another_method_finishes(
+    serve: Any,
+) -> None:
+    class Delegates(tornado.web.RequestHandler):
+        """Tornado 5's wrapper returned None and finished the request itself."""
+
+        @tornado.web.asynchronous  # type: ignore[attr-defined]
+        @tornado.gen.coroutine
+        def get(self) -> Any:
+            yield tornado.gen.moment
+            self.write("listed")
+
+        @tornado.web.asynchronous  # type: ignore[attr-defined]
+        def post(self) -> None:
+            assert self.get() is None
+
+    base = serve([(r"/", Delegates)])
+    assert (await fetch(base + "/")).body == b"listed"
+    assert (await fetch(base + "/", method="POST", body="")).body == b"listed"
+
+
+async def test_add_future_on_an_executor_future_reaches_the_handler(serve: Any) -> None:
+    class FromThread(tornado.web.RequestHandler):
+        @tornado.web.asynchronous  # type: ignore[attr-defined]
+        def get(self) -> None:
+            # Done later, in the worker thread, which then schedules the callback.
+            future = self.application.settings["executor"].submit(time.sleep, 0.05)
+            IOLoop.current().add_future(future, failing_step)
+
+    with concurrent.futures.ThreadPoolExecutor(1) as executor:
+        response = await fetch(serve([(r"/", FromThread)], executor=executor) + "/")
+    assert response.code == 500
+
+
+async def test_spawn_callback_is_not_the_handlers(
+    serve: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    class FireAndForget(tornado.web.RequestHandler):
+        @tornado.web.asynchronous  # type: ignore[attr-defined]
+        def get(self) -> None:
+            IOLoop.current().spawn_callback(self._audit)
+            IOLoop.current().call_later(0.05, self.finish, "ok")
+
+        def _audit(self) -> None:
+            raise ConnectionError("audit sink down")
+
+    with caplog.at_level(logging.ERROR, logger="tornado.application"):
+        response = await fetch(serve([(r"/", FireAndForget)]) + "/")
+    assert (response.code, response.body) == (200, b"ok")
+    [record] = caplog.records
+    assert record.getMessage().startswith("Exception in callback")
+    assert record.exc_info is not None
+    assert isinstance(record.exc_info[1], ConnectionError)
+
+
+def schedules_a_failure(callback: Any) -> None:
+    def fail() -> None:
+        raise KeyError("missing")
+
+    IOLoop.current().add_callback(fail)
+
+
+async def test_task_fails_when_a_callback_of_its_function_raises() -> None:
+    with pytest.raises(KeyError, match="missing"):
+        await asyncio.wait_for(tornado.gen.Task(schedules_a_failure), 5)
+
+
+async def test_task_failure_is_caught_inside_an_asynchronous_handler(serve: Any) -> None:
+    class Catches(tornado.web.RequestHandler):
+        @tornado.web.asynchronous  # type: ignore[attr-defined]
+        @tornado.gen.coroutine
+        def get(self) -> Any:
+            try:
+                yield tornado.gen.Task(schedules_a_failure)
+            except KeyError:
+                self.write("caught")
+
+    response = await fetch(serve([(r"/", Catches)]) + "/")
+    assert (response.code, response.body) == (200, b"caught")
+
+
+async def test_task_raise_after_the_callback_propagates() -> None:
+    def calls_back_then_raises(callback: Any) -> None:
+        callback("result")
+        raise ValueError("after calling back")
+
+    with pytest.raises(ValueError, match="after calling back"):
+        tornado.gen.Task(calls_back_then_raises)
+
+
+async def test_task_callback_failure_after_the_result_goes_to_the_handler(serve: Any) -> None:
+    def answers_then_fails_later(callback: Any) -> None:
+        callback("early")
+        IOLoop.current().call_later(0.01, failing_step, None)
+
+    class Outer(tornado.web.RequestHandler):
+        @tornado.web.asynchronous  # type: ignore[attr-defined]
+        @tornado.gen.coroutine
+        def get(self) -> Any:
+            self.write((yield tornado.gen.Task(answers_then_fails_later)))
+            yield tornado.gen.sleep(0.1)
+
+    response = await fetch(serve([(r"/", Outer)]) + "/")
+    assert response.code == 500
+
+
+async def test_fetch_callback_future_fails_like_tornado_5(serve: Any) -> None:
+    base = serve(fetch_handlers())
+    client = tornado.httpclient.AsyncHTTPClient()
+    got: list[Any] = []
+    with pytest.raises(tornado.httpclient.HTTPClientError) as caught:
+        await client.fetch(base + "/missing", callback=got.append)
+    assert caught.value.code == 404
+    response = await client.fetch(base + "/missing", callback=got.append, raise_error=False)
+    assert response.code == 404
+    [sock] = tornado.netutil.bind_sockets(0, "127.0.0.1")
+    port = sock.getsockname()[1]
+    sock.close()
+    with pytest.raises(ConnectionRefusedError):
+        await client.fetch(f"http://127.0.0.1:{port}/", callback=got.append)
+    await asyncio.sleep(0.01)
+    assert [r.code for r in got] == [404, 404, 599]
+
+
+async def test_a_cancelled_coroutine_is_a_500_not_a_hang(serve: Any) -> None:
+    class Cancelled(tornado.web.RequestHandler):
+        @tornado.web.asynchronous  # type: ignore[attr-defined]
+        async def get(self) -> None:
+            waiting: Any = tornado.concurrent.Future()
+            IOLoop.current().call_later(0.01, waiting.cancel)
+            await waiting
+
+    assert (await fetch(serve([(r"/", Cancelled)]) + "/")).code == 500
