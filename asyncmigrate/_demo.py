@@ -28,10 +28,24 @@ import tornado.netutil
 import tornado.routing
 import tornado.web
 
-__all__ = ["DemoServers", "Mount", "make_router", "serve_apps"]
+__all__ = ["DemoServers", "Mount", "client_options", "make_router", "serve_apps"]
 
 #: The database both apps use.
 DATABASE = "asyncmigrate_demo"
+
+
+def client_options(timeout: float) -> dict[str, int]:
+    """MongoDB client settings under which no request waits for the database much past ``timeout``.
+
+    ``serverSelectionTimeoutMS`` bounds the wait for a server that is down; it alone does not
+    bound a server that accepts connections and never answers (frozen, or cut off by a
+    network fault): PyMongo would wait for its monitor to notice, some 20 seconds.
+    ``connectTimeoutMS`` and ``socketTimeoutMS`` bound the handshake and each reply (one batch
+    of a cursor, not a whole list); either failure is a ``ConnectionFailure``: 503 or
+    ``ERR unavailable``.
+    """
+    ms = int(timeout * 1000)
+    return {"serverSelectionTimeoutMS": ms, "connectTimeoutMS": ms, "socketTimeoutMS": ms}
 
 
 # --8<-- [start:mount]
@@ -178,7 +192,8 @@ async def serve_apps(
     was already started.
 
     ``server_selection_timeout`` (seconds) bounds how long a request waits for a database that
-    is down before it answers 503 / ``ERR unavailable``.
+    is down, or does not answer, before it answers 503 / ``ERR unavailable`` (see
+    :func:`client_options`).
     """
     import motor.motor_tornado
     import pymongo
@@ -194,9 +209,9 @@ async def serve_apps(
     # plugin) reads listenTCP's arguments shifted by one.
     listen_tcp: Any = reactor.listenTCP
     legacy_app, legacy_feed = _legacy_modules()
-    timeout_ms = int(server_selection_timeout * 1000)
-    motor_client: Any = motor.motor_tornado.MotorClient(uri, serverSelectionTimeoutMS=timeout_ms)
-    pymongo_client: Any = pymongo.AsyncMongoClient(uri, serverSelectionTimeoutMS=timeout_ms)
+    options = client_options(server_selection_timeout)
+    motor_client: Any = motor.motor_tornado.MotorClient(uri, **options)
+    pymongo_client: Any = pymongo.AsyncMongoClient(uri, **options)
     legacy_db, modern_db = motor_client[database], pymongo_client[database]
 
     listening: list[Any] = []

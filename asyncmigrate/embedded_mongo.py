@@ -117,6 +117,11 @@ class EmbeddedMongo:
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        """The server process's id while it runs (to signal it in fault tests), else None."""
+        return self._proc.pid if self.running and self._proc is not None else None
+
     def __enter__(self) -> EmbeddedMongo:
         self.start()
         return self

@@ -9,7 +9,9 @@ No write an app acknowledged (302, ``OK <id>``) may be missing afterwards.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import signal
 
 import pymongo
 import pytest
@@ -17,6 +19,7 @@ from appclients import FeedClient, http
 from appservers import KINDS, start_service
 from bson import ObjectId
 
+from asyncmigrate._demo import serve_apps
 from asyncmigrate.embedded_mongo import EmbeddedMongo
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -115,3 +118,50 @@ async def test_database_down_then_back(kind, sqlite_server):
     assert set(acknowledged_texts) <= texts
     assert set(acknowledged_ids) <= {doc["_id"] for doc in docs}
     assert {"before feed", "after feed"} <= texts
+
+
+async def test_a_database_that_does_not_answer_is_unavailable_not_a_hang(sqlite_server):
+    """A frozen server accepts connections and never replies: server selection alone would not
+    notice it for some 20 seconds, longer than any client waits (``appclients.WAIT``)."""
+    servers = await serve_apps(sqlite_server.uri, database="faults", server_selection_timeout=1.0)
+    feeds = [
+        await FeedClient.connect(port)
+        for port in (servers.legacy_feed_port, servers.modern_feed_port)
+    ]
+    pid = sqlite_server.pid
+    try:
+        for feed in feeds:  # connected and served once: the pools hold live connections
+            assert (await feed.ask("LIST 1"))[-1] == b"END"
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            pages = await asyncio.gather(
+                *(http(servers.http_port, "GET", f"/{kind}/") for kind in KINDS),
+                *(
+                    http(
+                        servers.http_port, "POST", f"/{kind}/svc_vt_info/search", '{"id": []}', JSON
+                    )
+                    for kind in KINDS
+                ),
+                *(feed.ask("LIST 5") for feed in feeds),
+            )
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        assert [(page.status, page.body) for page in pages[:2]] == [(503, UNAVAILABLE_PAGE)] * 2
+        assert [(page.status, page.json()) for page in pages[2:4]] == [
+            (503, {"error": "database unavailable"})
+        ] * 2
+        assert pages[4:] == [[b"ERR unavailable"]] * 2
+        # Back once the server answers again: the clients may first have to find it again.
+        for kind in KINDS:
+            for _attempt in range(10):
+                page = await http(servers.http_port, "GET", f"/{kind}/")
+                if page.status != 503:
+                    break
+                await asyncio.sleep(0.2)
+            assert page.status == 200
+        for feed in feeds:
+            assert (await feed.ask("LIST 1"))[-1] == b"END"
+    finally:
+        for feed in feeds:
+            await feed.close()
+        await servers.close()
