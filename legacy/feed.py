@@ -7,7 +7,8 @@ returns a protocol factory. The protocol (docs/contract.md), ``\\r\\n`` line end
     1 <= n <= 100 answers one ``MSG <hex id> <text>`` line per message, newest first, then
     ``END``; anything else answers ``ERR <reason>``: an unknown command, a bad n, an empty line,
     invalid UTF-8, a line over 64 KiB (which also closes the connection). Database trouble
-    answers ``ERR unavailable``. One command at a time, answers in order.
+    answers ``ERR unavailable``. One command at a time, answers in order. A client that
+    half-closes (``nc -N``, a shell pipe) still gets every answer before the connection closes.
 
 How Motor met Twisted in 2018: Motor 1.x offered Tornado and asyncio clients, none for
 Twisted, so the feed and the Tornado app shared one process and one loop
@@ -25,8 +26,10 @@ import re
 
 from pymongo.errors import ConnectionFailure
 from twisted.internet import defer, protocol
+from twisted.internet.interfaces import IHalfCloseableProtocol
 from twisted.protocols import basic
 from twisted.python import log
+from zope.interface import implementer
 
 MAX_LINE = 64 * 1024
 MAX_LIST = 100
@@ -52,6 +55,7 @@ def escape_text(text):
     return text.replace("\\", "\\\\").replace("\r", "\\r").replace("\n", "\\n")
 
 
+@implementer(IHalfCloseableProtocol)
 class FeedProtocol(basic.LineReceiver):
     delimiter = b"\r\n"
     MAX_LENGTH = MAX_LINE
@@ -73,6 +77,15 @@ class FeedProtocol(basic.LineReceiver):
 
     def lineLengthExceeded(self, line):
         self.sendLine(b"ERR line too long")
+        self.transport.loseConnection()
+
+    def readConnectionLost(self):
+        # The client sent all it will (a shell pipe into nc, say). Reading is paused while a
+        # command is answered, so this comes once every command read is answered: close after
+        # writing the answers. Without it Twisted closes at once and the answers are lost.
+        self.transport.loseConnection()
+
+    def writeConnectionLost(self):
         self.transport.loseConnection()
 
     def handle_line(self, line):

@@ -13,7 +13,8 @@ What changed from the legacy feed, and why:
   :class:`pymongo.errors.ConnectionFailure` answers ``ERR unavailable`` within the client's
   server-selection timeout, anything else ``ERR internal error`` (and is logged);
 - commands are answered one at a time, in order: the protocol stops reading while a command is
-  in flight (``pauseProducing``) and reads on once it is answered.
+  in flight (``pauseProducing``) and reads on once it is answered; a client that half-closes
+  still gets every answer (``readConnectionLost``), as in the legacy feed.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure
+from twisted.internet.interfaces import IHalfCloseableProtocol
 from twisted.internet.protocol import Factory
 from twisted.protocols.basic import LineReceiver
+from zope.interface import implementer
 
 from bridges import deferred_api
 from modern import _pages
@@ -39,6 +42,7 @@ _LIST_N = re.compile(r"[0-9]{1,3}")
 
 
 # --8<-- [start:protocol]
+@implementer(IHalfCloseableProtocol)
 class FeedProtocol(LineReceiver):
     delimiter = b"\r\n"
     MAX_LENGTH = _pages.FEED_MAX_LINE
@@ -65,6 +69,14 @@ class FeedProtocol(LineReceiver):
 
     def lineLengthExceeded(self, line: bytes) -> None:
         self._send(_pages.FEED_ERR_TOO_LONG)
+        self.transport.loseConnection()
+
+    def readConnectionLost(self) -> None:
+        # The client sent all it will; reading is paused while a command is in flight, so every
+        # command read is answered by now: close once the answers are written.
+        self.transport.loseConnection()
+
+    def writeConnectionLost(self) -> None:
         self.transport.loseConnection()
 
     @deferred_api

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 
 import pytest
-from appclients import FeedClient, http, seed
+from appclients import WAIT, FeedClient, http, seed
 from bson import ObjectId
 
 OK = re.compile(rb"OK ([0-9a-f]{24})")
@@ -152,6 +153,25 @@ async def test_pipelined_commands_are_answered_in_order(service, feed):
     assert OK.fullmatch(second)
     assert await feed.line() == b"MSG %s second" % second[3:]
     assert await feed.line() == b"END"
+
+
+async def test_a_client_that_half_closes_gets_every_answer(service, direct):
+    """``printf 'POST x\r\nLIST 1\r\n' | nc -N host port``: all sent, then the write side shut."""
+    client = await FeedClient.connect(service.feed_port)
+    try:
+        client.writer.write(b"POST half-closed\r\nLIST 1\r\nHELLO\r\nLIST 0")
+        client.writer.write_eof()
+        answers = (await asyncio.wait_for(client.reader.read(), WAIT)).split(b"\r\n")
+    finally:
+        await client.close()
+    [stored] = await direct.messages.find().to_list(None)
+    assert answers == [
+        b"OK %s" % str(stored["_id"]).encode(),
+        b"MSG %s half-closed" % str(stored["_id"]).encode(),
+        b"END",
+        b"ERR unknown command",
+        b"",  # the unterminated "LIST 0" is no command: the connection closes after the answers
+    ]
 
 
 # The plugin turns an error logged on "bridges" into a warning; here the log is the point.

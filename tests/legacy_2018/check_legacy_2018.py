@@ -110,6 +110,16 @@ async def check():
             "ERR unknown command\r\n",
             "ERR bad n\r\n",
         ], answers
+
+        # A client that half-closes (nc -N) still gets its answers, then the connection closes.
+        reader, writer = await asyncio.open_connection("127.0.0.1", feed.getHost().port)
+        writer.write(b"LIST 1\r\nBOGUS\r\n")
+        writer.write_eof()
+        everything = await asyncio.wait_for(reader.read(), 10)
+        writer.close()
+        assert everything == b"MSG %s from the feed\r\nEND\r\nERR unknown command\r\n" % (
+            new_id.encode()
+        ), everything
     finally:
         feed.stopListening()
         server.stop()
