@@ -34,7 +34,7 @@ __all__ = ["DemoServers", "Mount", "client_options", "make_router", "serve_apps"
 DATABASE = "asyncmigrate_demo"
 
 
-def client_options(timeout: float) -> dict[str, int]:
+def client_options(timeout: float) -> dict[str, Any]:
     """MongoDB client settings under which no request waits for the database much past ``timeout``.
 
     ``serverSelectionTimeoutMS`` bounds the wait for a server that is down; it alone does not
