@@ -65,6 +65,18 @@ async def test_compose_stores_and_redirects_relatively(service, direct):
     assert listing.body == list_page("hello &lt;world&gt;")
 
 
+@pytest.mark.parametrize("path", ["/", "/compose"])
+async def test_a_matching_conditional_get_is_304(service, direct, path):
+    await seed(direct, ["cached"])
+    page = await http(service.http_port, "GET", path)
+    etag = page.headers["etag"]
+    for tag in (etag, "*"):
+        again = await http(service.http_port, "GET", path, headers={"If-None-Match": tag})
+        assert (again.status, again.body) == (304, b"")
+    changed = await http(service.http_port, "GET", path, headers={"If-None-Match": '"other"'})
+    assert (changed.status, changed.body) == (200, page.body)
+
+
 async def test_compose_multipart(service, direct):
     body = '--XyZ\r\nContent-Disposition: form-data; name="msg"\r\n\r\nmulti part\r\n--XyZ--\r\n'
     headers = {"Content-Type": "multipart/form-data; boundary=XyZ"}
