@@ -228,7 +228,12 @@ def run(coro: Coroutine[Any, Any, _T]) -> _T:
             f"which needs to install the asyncio reactor on its own loop. {_FIX_ORDER}"
         )
     _run_called = True
-    result: _T = asyncio.run(_main(coro))
+    try:
+        result: _T = asyncio.run(_main(coro))
+    finally:
+        from bridges._threads import abandon_waiting
+
+        abandon_waiting("bridges.run() ended before the work call_from_thread waits for finished")
     return result
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextvars
 import threading
 
@@ -84,6 +85,52 @@ async def test_timeout_raises_and_cancels_the_work(reactor) -> None:
     with pytest.raises(TimeoutError, match="cancelled"):
         await _in_thread(call)
     await asyncio.wait_for(cancelled.wait(), 10)
+
+
+async def test_work_cancelled_on_the_loop_raises_cancelled_error_in_the_thread(reactor) -> None:
+    def cancelled_soon() -> defer.Deferred[None]:
+        d: defer.Deferred[None] = defer.Deferred()
+        reactor.callLater(0.01, d.cancel)
+        return d
+
+    def call() -> BaseException | None:
+        try:
+            bridges.call_from_thread(cancelled_soon)  # no timeout: it used to wait for ever
+        except BaseException as exc:  # asyncio would turn this one into a task cancellation
+            return exc
+        return None
+
+    error = await _in_thread(call)
+    assert isinstance(error, concurrent.futures.CancelledError)
+    assert "cancelled on the loop" in str(error)
+
+
+def test_a_thread_waiting_when_run_ends_is_woken(python) -> None:
+    proc = python(
+        """
+        import asyncio, threading, bridges
+        outcome = []
+        def worker(started):
+            started.set()
+            try:
+                bridges.call_from_thread(asyncio.Event().wait)  # never set: left pending
+            except BaseException as exc:
+                outcome.append(type(exc).__name__)
+        async def main():
+            started = threading.Event()
+            # Not a daemon: a thread blocked for ever would keep the process from exiting.
+            thread = threading.Thread(target=worker, args=(started,))
+            thread.start()
+            await asyncio.to_thread(started.wait)
+            await asyncio.sleep(0.1)
+            return thread
+        thread = bridges.run(main())
+        thread.join(10)
+        print(outcome, thread.is_alive())
+        """,
+        timeout=30,
+    )
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "['CancelledError'] False\n", "")
 
 
 async def test_context_of_the_calling_thread(reactor) -> None:
