@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -179,17 +178,20 @@ def silence(d: Deferred[Any], failure: Failure) -> None:
 
 # -- asyncio side ---------------------------------------------------------------------------
 
-_future_sides: dict[int, _FutureSide] = {}
-
 
 class Orphan:
     """One failure held by a Deferred and by one or more asyncio futures at the same time.
 
-    Each holder votes once, when it is collected: "unhandled" or "handled". The Deferred votes
-    from its `_Watch`; a future votes "unhandled" if asyncio found its exception never retrieved
-    (seen by our loop exception handler), "handled" otherwise. The failure is reported once, when
-    the last vote is in, and only if every holder left it unhandled: whichever side handled it
-    settles it for all.
+    The Deferred votes once, when it is collected, from its `_Watch`: "unhandled" or "handled".
+    A future votes "unhandled" when asyncio finds its exception never retrieved (our loop
+    exception handler sees it as the future is collected); a future whose exception was
+    retrieved never votes, so the vote never completes and nothing is reported. The failure is
+    reported once, when the last vote is in, and only if every holder left it unhandled.
+
+    Nothing global refers to an orphan: the Deferred's debug record and each future
+    (``future._orphan``) do. The failure's traceback often leads back to them (the frame that
+    awaited the future), so a global table would keep all of them alive for ever; as it is,
+    they are ordinary garbage once their owners let go.
     """
 
     __slots__ = ("_debug", "_handled", "_pending", "failure")
@@ -201,9 +203,12 @@ class Orphan:
         self._debug = ""
 
     def add_future(self, future: asyncio.Future[Any]) -> None:
-        """Count ``future`` (holding this failure as its exception) as one more holder."""
+        """Count ``future`` (holding this failure as its exception) as one more holder.
+
+        ``future`` must have an ``_orphan`` slot (`bridges._twisted`'s futures do).
+        """
         self._pending += 1
-        _FutureSide(self, future)
+        future._orphan = self  # type: ignore[attr-defined]
 
     def vote(self, unhandled: bool, debug: str = "") -> None:
         """One holder's vote; ``debug`` is Twisted's debug information, from the Deferred."""
@@ -217,35 +222,14 @@ class Orphan:
             report_failure(message, self.failure)
 
 
-class _FutureSide:
-    """The future's vote in an `Orphan`, cast when the future is collected."""
-
-    __slots__ = ("_key", "_ref", "_unhandled", "orphan")
-
-    def __init__(self, orphan: Orphan, future: asyncio.Future[Any]) -> None:
-        self.orphan = orphan
-        self._unhandled = False
-        self._key = id(future)
-        self._ref = weakref.ref(future, self._collected)
-        _future_sides[self._key] = self
-
-    def claim(self, future: object) -> bool:
-        """Record that asyncio found ``future``'s exception unretrieved; True if it is ours."""
-        if self._ref() is not future:
-            return False
-        self._unhandled = True
-        return True
-
-    def _collected(self, ref: weakref.ref[asyncio.Future[Any]]) -> None:
-        # asyncio's finalizer (which may call claim) runs before weak references are cleared.
-        if _future_sides.get(self._key) is self:
-            del _future_sides[self._key]
-        self.orphan.vote(self._unhandled)
-
-
 def _claim(future: object) -> bool:
-    side = _future_sides.get(id(future))
-    return side is not None and side.claim(future)
+    """A bridged future collected with its exception unretrieved: its orphan's vote, once."""
+    orphan = getattr(future, "_orphan", None)
+    if not isinstance(orphan, Orphan):
+        return False
+    future._orphan = None  # type: ignore[attr-defined]
+    orphan.vote(True)
+    return True
 
 
 _Handler = Callable[[asyncio.AbstractEventLoop, dict[str, Any]], object]

@@ -57,12 +57,13 @@ def deferred_to_future(d: Deferred[_T], loop: asyncio.AbstractEventLoop) -> asyn
     # Fired, not waiting on an inner Deferred, not in the middle of its own callbacks: the
     # result is final, hand it over now (an already-done future: no loop turn to await it).
     if d.called and not d.paused and not d._runningCallbacks:
-        future: asyncio.Future[_T] = loop.create_future()
         result = d.result
         if isinstance(result, Failure):
-            _hand_failure(d, result, future)
-        else:
-            future.set_result(result)  # type: ignore[arg-type]
+            failed: _Held[_T] = _Held(loop=loop)
+            _hand_failure(d, result, failed)
+            return failed
+        future: asyncio.Future[_T] = loop.create_future()
+        future.set_result(result)  # type: ignore[arg-type]
         return future
 
     following: _Following[_T] = _Following(loop=loop)
@@ -71,7 +72,13 @@ def deferred_to_future(d: Deferred[_T], loop: asyncio.AbstractEventLoop) -> asyn
     return following
 
 
-class _Following(asyncio.Future[_T]):
+class _Held(asyncio.Future[_T]):
+    """A future that may hold a Deferred's failure: room for its `_errors.Orphan`."""
+
+    __slots__ = ("_orphan",)
+
+
+class _Following(_Held[_T]):
     """A future that follows a pending Deferred, leaving the Deferred's result in place.
 
     Cancelling it cancels the Deferred at once, from :meth:`cancel` itself, rather than from a

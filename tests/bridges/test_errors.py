@@ -256,3 +256,51 @@ async def test_error_in_a_timed_call_goes_to_the_bridges_logger(reactor, caplog)
     [record] = _records(caplog, "timed-call")
     assert record.levelno >= logging.ERROR
     assert "_boom" in logging.Formatter().format(record)
+
+
+def _raising_callback(_: object) -> None:
+    raise Boom("from-callback")
+
+
+def _live_deferreds() -> int:
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if type(o) is defer.Deferred)
+
+
+async def test_failure_raised_in_a_callback_and_awaited_leaves_nothing_behind(reactor) -> None:
+    """The ordinary failure: a callback raises. Its exception's traceback then reaches the frame
+    that awaited the future, which refers to the future and the Deferred: nothing global may
+    keep that alive (it once kept every such Deferred and future for ever)."""
+
+    async def awaited(pending: bool) -> None:
+        d: defer.Deferred[int] = defer.Deferred()
+        d.addCallback(_raising_callback)
+        if pending:
+            future = bridges.to_future(d)
+            reactor.callLater(0, d.callback, 1)
+        else:
+            d.callback(1)
+            future = bridges.to_future(d)
+        with pytest.raises(Boom):
+            await future
+
+    before = _live_deferreds()
+    for pending in (True, False):
+        for _ in range(200):
+            await awaited(pending)
+    await _settle()
+    assert _live_deferreds() - before == 0
+
+
+async def test_failure_raised_in_a_callback_unhandled_on_both_sides_reported_once(
+    reactor, caplog
+) -> None:
+    def orphan() -> None:
+        d: defer.Deferred[int] = defer.Deferred()
+        d.addCallback(_raising_callback)
+        bridges.to_future(d)
+        d.callback(1)
+
+    orphan()
+    await _settle()
+    assert len(_records(caplog, "from-callback")) == 1
