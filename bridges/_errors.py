@@ -176,6 +176,11 @@ def silence(d: Deferred[Any], failure: Failure) -> None:
     _watch(d).handed.append((failure, None))
 
 
+#: True once ``bridges.run``'s coroutine is done: ``asyncio.run`` then cancels the tasks left
+#: over, and the cancellation a bridge passes on to its Deferred is nobody's to report.
+shutting_down = False
+
+
 # -- asyncio side ---------------------------------------------------------------------------
 
 

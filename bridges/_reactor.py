@@ -248,6 +248,9 @@ async def _main(coro: Coroutine[Any, Any, _T]) -> _T:
         return result
     finally:
         await _shutdown(reactor)
+        from bridges import _errors
+
+        _errors.shutting_down = True
 
 
 async def _shutdown(reactor: Any) -> None:

@@ -147,7 +147,10 @@ def _deliver(d: Deferred[_T], future: asyncio.Future[_T]) -> None:
             future.exception()
         return
     if future.cancelled():
-        d.errback(_failure(defer.CancelledError()))
+        failure = _failure(defer.CancelledError())
+        d.errback(failure)
+        if _errors.shutting_down:  # cancelled by bridges.run's exit, not by anyone's choice
+            _errors.silence(d, failure)
         return
     exc = future.exception()
     if exc is not None:

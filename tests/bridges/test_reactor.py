@@ -186,6 +186,25 @@ def test_run_propagates_the_exception_after_shutdown(python) -> None:
     _clean(proc)
 
 
+def test_run_prints_nothing_for_bridges_still_pending_at_exit(python) -> None:
+    proc = python(
+        """
+        import asyncio, gc, logging, bridges
+        logging.basicConfig(level=logging.WARNING)
+        @bridges.deferred_api
+        async def fire_and_forget():
+            await asyncio.sleep(100)
+        async def main():
+            bridges.to_deferred(asyncio.sleep(100))  # left pending: asyncio.run cancels it
+            fire_and_forget()
+        bridges.run(main())
+        gc.collect()
+        print("done")
+        """
+    )
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "done\n", "")
+
+
 def test_run_twice_is_a_clear_error(python) -> None:
     proc = python(
         """
