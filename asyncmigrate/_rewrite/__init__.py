@@ -10,7 +10,8 @@ Public names::
 
 One module per job: ``_tornado.py`` and ``_twisted.py`` hold each framework's rules,
 ``_convert.py`` the function transformer they share, ``_imports.py`` the import upkeep,
-``_callsites.py`` the whole-tree check for un-awaited calls, ``_module.py`` one file,
+``_callsites.py`` the whole-tree check for un-awaited calls, ``_helpers.py`` the
+functions that raise ``gen.Return`` for their callers, ``_module.py`` one file,
 ``_driver.py`` a tree.
 """
 
@@ -31,7 +32,11 @@ def rewrite_text(path: str, data: bytes, **options: Any) -> Result:
 
 #: Every trap id the rewrite reports, with its meaning (also in ``docs/cli/rewrite.md``).
 TRAPS = {
-    "return-swallowed": "raise gen.Return / returnValue inside a try whose except would catch it",
+    "return-swallowed": (
+        "raise gen.Return / returnValue inside a try whose except, or a contextlib.suppress "
+        "that, would catch it"
+    ),
+    "return-helper": "raise gen.Return in a plain function, ending the coroutine that calls it",
     "return-nested": "returnValue / gen.Return raised from a nested function or lambda",
     "return-misplaced": "returnValue(...) used inside an expression",
     "yield-moment": "bare yield, yield None or yield gen.moment",

@@ -113,6 +113,18 @@ def parenthesized(expr: cst.BaseExpression) -> cst.BaseExpression:
     return expr.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
 
 
+def type_kinds(unit: Unit, nodes: Sequence[cst.BaseExpression]) -> set[str]:
+    """The names exception types stand for: qualified when imported, else as written."""
+    kinds: set[str] = set()
+    for node in nodes:
+        qualified = unit.names.qualified(node)
+        if qualified:
+            kinds.add(qualified)
+        if isinstance(node, cst.Name):
+            kinds.add(node.value)
+    return kinds
+
+
 def handler_kinds(
     unit: Unit, handlers: Sequence[cst.ExceptHandler | cst.ExceptStarHandler]
 ) -> frozenset[str]:
@@ -126,13 +138,23 @@ def handler_kinds(
             if isinstance(handler.type, cst.Tuple)
             else [handler.type]
         )
-        for node in types:
-            qualified = unit.names.qualified(node)
-            if qualified:
-                kinds.add(qualified)
-            if isinstance(node, cst.Name):
-                kinds.add(node.value)
+        kinds |= type_kinds(unit, types)
     return frozenset(kinds)
+
+
+def suppressed_kinds(unit: Unit, item: cst.WithItem) -> frozenset[str] | None:
+    """What ``with contextlib.suppress(...)`` swallows, by the rule of `handler_kinds`; None
+    for any other context manager (its ``__exit__`` is not looked into)."""
+    call = item.item
+    if not unit.names.called(call, "contextlib.suppress"):
+        return None
+    assert isinstance(call, cst.Call)
+    return frozenset(type_kinds(unit, [a.value for a in call.args if not a.star and not a.keyword]))
+
+
+#: Where a return exception is caught, for a trap's reason (``{}``: the types that catch it).
+_TRY = "a `try` whose `except {}`"
+_SUPPRESS = "`with contextlib.suppress({})`"
 
 
 class _RootScopeVisitor(cst.CSTVisitor):
@@ -242,8 +264,9 @@ class FunctionConverter(cst.CSTTransformer):
         self.comprehensions = 0
         self.local_traps: list[tuple[cst.CSTNode, str, str, bool]] = []
         self.nested: dict[int, _Statement] = {}
-        self._protected: dict[int, frozenset[str]] = {}
-        self._catching: list[frozenset[str]] = []
+        #: id of a ``try`` or ``with suppress`` body -> (what it catches, where, for reasons).
+        self._protected: dict[int, tuple[frozenset[str], str]] = {}
+        self._catching: list[tuple[frozenset[str], str]] = []
         self._statement_calls: set[int] = set()
         self._bound: dict[str, set[str]] | None = None
         #: Names read that the conversion removes (-1) or adds (+1), for import upkeep.
@@ -325,31 +348,67 @@ class FunctionConverter(cst.CSTTransformer):
                 blocking=True,
             )
 
-    # -- try blocks: would the return exception have been caught? -------------------------
+    # -- try and suppress blocks: would the return exception have been caught? -----------
 
     def visit_Try(self, node: cst.Try) -> None:
-        self._protected[id(node.body)] = handler_kinds(self.unit, node.handlers)
+        kinds = handler_kinds(self.unit, node.handlers)
+        self._protected[id(node.body)] = (kinds, _TRY)
 
     def visit_TryStar(self, node: cst.TryStar) -> None:
-        self._protected[id(node.body)] = handler_kinds(self.unit, node.handlers)
+        kinds = handler_kinds(self.unit, node.handlers)
+        self._protected[id(node.body)] = (kinds, _TRY)
+
+    def visit_With(self, node: cst.With) -> None:
+        found = [k for k in (suppressed_kinds(self.unit, i) for i in node.items) if k is not None]
+        if found:
+            kinds = frozenset[str]().union(*found)
+            self._protected[id(node.body)] = (kinds, _SUPPRESS)
+
+    def _enter_block(self, node: cst.BaseSuite) -> None:
+        protected = self._protected.get(id(node))
+        if protected is not None:
+            self._catching.append(protected)
+
+    def _leave_block(self, node: cst.BaseSuite) -> None:
+        if id(node) in self._protected:
+            self._catching.pop()
 
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
-        kinds = self._protected.get(id(node))
-        if kinds is not None:
-            self._catching.append(kinds)
+        self._enter_block(node)
 
     def leave_IndentedBlock(
         self, original: cst.IndentedBlock, updated: cst.IndentedBlock
     ) -> cst.IndentedBlock:
-        if id(original) in self._protected:
-            self._catching.pop()
+        self._leave_block(original)
         return updated
 
-    def _swallowed(self) -> frozenset[str]:
-        caught: set[str] = set()
-        for kinds in self._catching:
-            caught |= kinds & self.rules.swallowers
-        return frozenset(caught)
+    def visit_SimpleStatementSuite(self, node: cst.SimpleStatementSuite) -> None:
+        self._enter_block(node)  # `try: raise gen.Return(x)` on one line
+
+    def leave_SimpleStatementSuite(
+        self, original: cst.SimpleStatementSuite, updated: cst.SimpleStatementSuite
+    ) -> cst.SimpleStatementSuite:
+        self._leave_block(original)
+        return updated
+
+    def _swallowed(self) -> str | None:
+        """Where the return exception would be caught (for the trap's reason), or None."""
+        for kinds, where in reversed(self._catching):  # the innermost catches first
+            if kinds & self.rules.swallowers:
+                return where.format(", ".join(sorted(kinds & self.rules.swallowers)))
+        return None
+
+    def _swallow_trap(self, node: cst.CSTNode) -> bool:
+        where = self._swallowed()
+        if where is None:
+            return False
+        self.trap(
+            node,
+            "return-swallowed",
+            self.rules.swallow_reason.format(where=where),
+            blocking=True,
+        )
+        return True
 
     # -- yields ----------------------------------------------------------------------------
 
@@ -438,14 +497,7 @@ class FunctionConverter(cst.CSTTransformer):
             return updated
         if not (self.unit.names.is_(exc, name) or self.unit.names.called(exc, name)):
             return updated
-        caught = self._swallowed()
-        if caught:
-            self.trap(
-                original,
-                "return-swallowed",
-                self.rules.swallow_reason.format(", ".join(sorted(caught))),
-                blocking=True,
-            )
+        if self._swallow_trap(original):
             return updated
         value = None
         if isinstance(updated.exc, cst.Call) and updated.exc.args:
@@ -473,14 +525,7 @@ class FunctionConverter(cst.CSTTransformer):
         call = original.value
         if name is None or not self.unit.names.called(call, name):
             return updated
-        caught = self._swallowed()
-        if caught:
-            self.trap(
-                original,
-                "return-swallowed",
-                self.rules.swallow_reason.format(", ".join(sorted(caught))),
-                blocking=True,
-            )
+        if self._swallow_trap(original):
             return updated
         assert isinstance(updated.value, cst.Call)
         self.swapped(updated.value.func, None)

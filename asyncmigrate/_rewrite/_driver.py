@@ -1,6 +1,8 @@
 """Rewrite a tree, in three phases run on worker processes (one pool for all three).
 
-1. Find the candidate functions of every file (``ast`` only: cheap).
+1. Find the candidate functions of every file (``ast`` only: cheap), and the plain functions
+   that ``raise gen.Return`` to end the coroutine that calls them (``_helpers``): those are
+   reported, and the Tornado candidates of the same file that call them are blocked.
 2. Index, in every file that mentions one of their names, the calls whose result nobody awaits
    (``_callsites``). A Tornado candidate called like that somewhere in the tree is *blocked*: a
    native coroutine does not start until awaited, so converting it would silently stop work
@@ -30,6 +32,7 @@ from asyncmigrate._files import iter_python_files
 from asyncmigrate._rewrite._callsites import Use, _Index
 from asyncmigrate._rewrite._callsites import index as index_calls
 from asyncmigrate._rewrite._candidates import all_candidates, find_defs
+from asyncmigrate._rewrite._helpers import Helpers, return_helpers
 from asyncmigrate._rewrite._result import Converted, Failure, Result, Skip, Success, Trap
 from asyncmigrate._rewrite._source import (
     CONVERSIONS,
@@ -127,20 +130,26 @@ def _load(path: str) -> tuple[bytes, str, ast.Module] | Failure:
     return data, text, tree
 
 
-def _find(job: tuple[str, frozenset[str]]) -> list[_Candidate] | Failure:
-    """Phase 1: the candidates of one file (``ast`` only)."""
+def _find(job: tuple[str, frozenset[str]]) -> tuple[list[_Candidate], Helpers] | Failure:
+    """Phase 1: the candidates of one file, and its functions that raise ``gen.Return`` for
+    their callers (``ast`` only)."""
     path, selected = job
     read = _read(path)
     if isinstance(read, Failure):
         return read
     _, text, tree = read
-    if not any(word in text for word in TRIGGERS):
-        return []
-    defs = find_defs(tree, import_aliases(tree), selected)
+    triggered = any(word in text for word in TRIGGERS)
+    if not triggered and "Return" not in text:
+        return [], Helpers()
+    aliases = import_aliases(tree)
+    helpers = return_helpers(path, tree, aliases) if "Return" in text else Helpers()
+    if not triggered:
+        return [], helpers
+    defs = find_defs(tree, aliases, selected)
     return [
         _Candidate(path, d.node.name, d.line, d.scope, d.conversion or "")
         for d in all_candidates(defs)
-    ]
+    ], helpers
 
 
 def _uses(job: tuple[str, frozenset[str]]) -> list[Use]:
@@ -316,16 +325,21 @@ def rewrite_paths(
 def _rewrite_files(files: list[str], selected: frozenset[str], runner: _Runner) -> Report:
     results: dict[str, Result] = {}
     candidates: list[_Candidate] = []
+    report = Report()
+    blocked: dict[str, dict[int, tuple[str, str]]] = {}
     for path, found in zip(files, runner.map(_find, [(p, selected) for p in files]), strict=True):
         if isinstance(found, Failure):
             results[path] = found
-        elif not found:
+            continue
+        found_here, helpers = found
+        report.call_traps += helpers.traps
+        if helpers.blocked:
+            blocked[path] = dict(helpers.blocked)
+        if not found_here:
             results[path] = Skip(path, "nothing to convert")
         else:
-            candidates += found
+            candidates += found_here
 
-    report = Report()
-    blocked: dict[str, dict[int, tuple[str, str]]] = {}
     searched = [p for p in files if not isinstance(results.get(p), Failure)]
     callers = _callers([c for c in candidates if c.conversion != "gen-test"], searched, runner)
     for root, sites in sorted(callers.items(), key=lambda item: (item[0].path, item[0].line)):

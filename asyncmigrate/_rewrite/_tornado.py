@@ -136,8 +136,8 @@ _COMMON = dict(
     return_function=None,
     swallowers=frozenset({"bare", "Exception", "BaseException", f"{GEN}.Return"}),
     swallow_reason=(
-        "`raise gen.Return` inside a `try` whose `except {}` catches it (gen.Return is an "
-        "Exception): as `return` it would skip that handler"
+        "`raise gen.Return` inside {where}, which catches it (gen.Return is an Exception): "
+        "as `return` it would not be caught there"
     ),
     convert_yield=convert_yield,
     on_call=on_call,

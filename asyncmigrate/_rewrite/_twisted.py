@@ -77,8 +77,8 @@ INLINE_CALLBACKS = Rules(
     return_function=f"{DEFER}.returnValue",
     swallowers=frozenset({"bare", "BaseException", f"{DEFER}._DefGen_Return"}),
     swallow_reason=(
-        "`returnValue()` inside a `try` whose `except {}` catches it (it raises a "
-        "BaseException): as `return` it would skip that handler"
+        "`returnValue()` inside {where}, which catches it (it raises a BaseException): "
+        "as `return` it would not be caught there"
     ),
     convert_yield=convert_yield,
     on_call=on_call,

@@ -70,9 +70,11 @@ def test_the_rewrite_converted_what_it_should(tmp_path: Path) -> None:
     tornado_text = (tmp_path / "tornado_legacy.py").read_text()
     twisted_text = (tmp_path / "twisted_legacy.py").read_text()
     assert tornado_text.count("async def") == 9
-    # swallowing: a trap, left as it was
-    assert tornado_text.count("\n@gen.coroutine\ndef ") == 1
+    # swallowing, suppressing, ended_by_helper: traps, left as they were
+    assert tornado_text.count("\n@gen.coroutine\ndef ") == 3
     assert "\n@gen.coroutine\ndef swallowing(x):" in tornado_text
+    assert "\n@gen.coroutine\ndef suppressing(x):" in tornado_text
+    assert "\n@gen.coroutine\ndef ended_by_helper(x):" in tornado_text
     assert "await bridges.from_callback(legacy_lookup, key)" in tornado_text
     assert twisted_text.count("@bridges.deferred_coroutine\nasync def") == 6
     assert "@defer.inlineCallbacks" not in twisted_text
@@ -90,6 +92,8 @@ async def test_tornado_results(tornado_mod: ModuleType) -> None:
     assert await m.nothing() is None
     assert await m.nested(1) == [3, 5]
     assert await m.swallowing(1) == "swallowed"
+    assert await m.suppressing(1) == "after suppress"
+    assert await m.ended_by_helper(1) == 2
 
 
 async def test_tornado_errors(tornado_mod: ModuleType) -> None:

@@ -4,6 +4,8 @@ Read by tests/cli/test_rewrite_behaviour.py: imported as it is (with ``bridges.c
 ``gen.Task``) and rewritten by ``asyncmigrate rewrite``; both must behave the same.
 """
 
+import contextlib
+
 from tornado import gen
 from tornado.ioloop import IOLoop
 
@@ -83,3 +85,25 @@ def swallowing(x):
         raise gen.Return(x)
     except Exception:
         return "swallowed"
+
+
+@gen.coroutine
+def suppressing(x):
+    """A trap: contextlib.suppress(Exception) swallows gen.Return too; left unchanged."""
+    with contextlib.suppress(Exception):
+        yield gen.moment
+        raise gen.Return(x)
+    raise gen.Return("after suppress")
+
+
+def end_with(value):
+    """Not a coroutine: its gen.Return ends the coroutine that calls it (a trap)."""
+    raise gen.Return(value)
+
+
+@gen.coroutine
+def ended_by_helper(x):
+    """A trap: calls end_with, whose gen.Return ends this one; left unchanged."""
+    yield gen.moment
+    end_with(x + 1)
+    raise gen.Return("not reached")
