@@ -186,7 +186,10 @@ def drive(coro: Coroutine[Any, Any, _T]) -> Generator[Any, Any, _T]:
     ``yield`` (``asyncio.sleep(0)``) asks for one loop turn. This generator stands between the
     two: Deferreds (and whatever else Twisted understands) go up unchanged, asyncio futures are
     replaced by a Deferred that fires when the future is done (cancelling it cancels the
-    future). ``asyncio.CancelledError`` escaping the coroutine becomes ``defer.CancelledError``.
+    future). Cancelled while it awaits asyncio, the coroutine gets ``asyncio.CancelledError``
+    there, as in a Task (asyncio's locks and conditions clean up on it); while it awaits a
+    Deferred, ``defer.CancelledError``, as under ``@inlineCallbacks``. ``asyncio.CancelledError``
+    escaping the coroutine becomes ``defer.CancelledError``.
     """
     send: Any = None
     throw: BaseException | None = None
@@ -198,16 +201,23 @@ def drive(coro: Coroutine[Any, Any, _T]) -> Generator[Any, Any, _T]:
         except asyncio.CancelledError as exc:
             raise defer.CancelledError() from exc
         send = throw = None
+        waits_for_asyncio = True
         if asyncio.isfuture(yielded):
             # The flag a Task resets when it accepts a yielded future; we accept it here.
             yielded._asyncio_future_blocking = False
             yielded = _future_waiter(yielded)
         elif yielded is None:
             yielded = _next_turn()
+        else:
+            waits_for_asyncio = False
         try:
             send = yield yielded
         except GeneratorExit:
             coro.close()
             raise
+        except defer.CancelledError as exc:
+            # Cancelled while awaiting asyncio: that code (a Lock, a Condition...) cleans up on
+            # asyncio's CancelledError, as it would in a Task. A Deferred's stays Twisted's.
+            throw = asyncio.CancelledError() if waits_for_asyncio else exc
         except BaseException as exc:
             throw = exc

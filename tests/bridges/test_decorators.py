@@ -203,7 +203,51 @@ async def test_deferred_coroutine_cancel_cancels_the_awaited_future(reactor) -> 
     d.cancel()
     assert (await outcome_of(d)).check(defer.CancelledError)
     assert future.cancelled()
-    assert len(seen) == 1
+    # Awaiting asyncio, the body sees asyncio's CancelledError, as in a Task.
+    assert [type(exc) for exc in seen] == [asyncio.CancelledError]
+
+
+async def test_deferred_coroutine_cancelled_awaiting_a_deferred_sees_twisteds_error(
+    reactor,
+) -> None:
+    seen: list[BaseException] = []
+
+    @bridges.deferred_coroutine
+    async def waits() -> None:
+        try:
+            await defer.Deferred()
+        except BaseException as exc:
+            seen.append(exc)
+            raise
+
+    d = waits()
+    d.cancel()
+    assert (await outcome_of(d)).check(defer.CancelledError)
+    assert [type(exc) for exc in seen] == [defer.CancelledError]
+
+
+async def test_deferred_coroutine_cancelled_in_a_lock_hands_the_lock_on(reactor) -> None:
+    """asyncio.Lock passes the lock to the next waiter on asyncio's CancelledError only."""
+    lock = asyncio.Lock()
+    await lock.acquire()
+
+    @bridges.deferred_coroutine
+    async def first() -> None:
+        async with lock:
+            pass
+
+    async def second() -> str:
+        async with lock:
+            return "second got it"
+
+    d = first()
+    d.addErrback(lambda failure: failure.trap(defer.CancelledError))
+    await asyncio.sleep(0)
+    waiting = asyncio.ensure_future(second())
+    await asyncio.sleep(0)
+    lock.release()  # the lock goes to ``first``, which is cancelled before it resumes
+    d.cancel()
+    assert await asyncio.wait_for(waiting, 10) == "second got it"
 
 
 async def test_deferred_coroutine_asyncio_cancelled_error_becomes_twisted(reactor) -> None:
