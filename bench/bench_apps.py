@@ -316,42 +316,47 @@ def _thread_ids(pid: int | str = "self") -> list[int]:
     return [int(tid) for tid in os.listdir(f"/proc/{pid}/task")]
 
 
+def _schedstat(pid: int | str, tid: int) -> tuple[int, int] | None:
+    """One thread's ``schedstat``: nanoseconds running, nanoseconds ready but waiting for a CPU.
+
+    None for a thread gone meanwhile, or where the kernel keeps no schedstat.
+    """
+    try:
+        with open(f"/proc/{pid}/task/{tid}/schedstat") as file:
+            ran, wait, _ = map(int, file.read().split())
+    except (OSError, ValueError):
+        return None
+    return ran, wait
+
+
 def _sched(*helpers: int) -> tuple[float, float]:
     """The loop thread's run-queue wait and the server's other CPU time, in seconds.
 
-    From ``/proc/<pid>/task/<tid>/schedstat`` (nanoseconds running, nanoseconds ready to run but
-    waiting for a CPU). The loop's wait minus what the server's other threads ran (Motor's pool,
-    and the processes in ``helpers``: the feed served beside the loop, on its CPU) is what other
-    processes kept it waiting: the part of the wall clock the scheduler, not the code, took from
-    the server. (0, 0) where the kernel keeps no schedstat.
+    The loop's wait minus what the server's other threads ran (Motor's pool, and the processes
+    in ``helpers``: the feed served beside the loop, on its CPU) is what other processes kept it
+    waiting: the part of the wall clock the scheduler, not the code, took from the server.
+    (0, 0) where the kernel keeps no schedstat.
     """
     loop, waited, others = threading.get_native_id(), 0, 0
     for pid in ("self", *helpers):
         for tid in _thread_ids(pid):
-            try:
-                with open(f"/proc/{pid}/task/{tid}/schedstat") as file:
-                    ran, wait, _ = map(int, file.read().split())
-            except (OSError, ValueError):  # a thread gone meanwhile, or no schedstat
+            if (stat := _schedstat(pid, tid)) is None:
                 continue
             if pid == "self" and tid == loop:
-                waited = wait
+                waited = stat[1]
             else:
-                others += ran
+                others += stat[0]
     return waited / 1e9, others / 1e9
 
 
 def _cpu_time(pid: int) -> float:
-    """CPU seconds process ``pid`` used: its schedstat (nanoseconds), else its stat (ticks)."""
-    try:
-        total = 0
-        for tid in _thread_ids(pid):
-            with open(f"/proc/{pid}/task/{tid}/schedstat") as file:
-                total += int(file.read().split()[0])
-        return total / 1e9
-    except (OSError, ValueError, IndexError):  # no schedstat, or a thread gone meanwhile
-        with open(f"/proc/{pid}/stat") as file:
-            fields = file.read().rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU seconds process ``pid`` used: its threads' schedstat, else its stat (clock ticks)."""
+    stats = [_schedstat(pid, tid) for tid in _thread_ids(pid)]
+    if any(stats):
+        return sum(stat[0] for stat in stats if stat is not None) / 1e9
+    with open(f"/proc/{pid}/stat") as file:
+        fields = file.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _children() -> list[int]:
