@@ -46,7 +46,7 @@ def test_the_child_stops_when_its_parent_dies():
         "from asyncmigrate.embedded_mongo import EmbeddedMongo\n"
         "server = EmbeddedMongo()\n"
         "server.start()\n"
-        "print(server._proc.pid, flush=True)\n"
+        "print(server.pid, flush=True)\n"
         "time.sleep(60)\n"
     )
     parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
