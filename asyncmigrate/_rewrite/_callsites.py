@@ -133,7 +133,8 @@ def _receiver(func: ast.expr) -> str:
     return "other"
 
 
-def _callee(node: ast.expr) -> str | None:
+def callee(node: ast.expr) -> str | None:
+    """The name ``f`` of ``f`` or ``x.f`` (what a call is matched by); None for anything else."""
     if isinstance(node, ast.Name):
         return node.id
     if isinstance(node, ast.Attribute):
@@ -168,9 +169,9 @@ class _Index:
                 todo.append(child)
                 kind = type(child)
                 if kind is ast.Call:
-                    callee = _callee(child.func)  # type: ignore[attr-defined]
-                    if callee is not None:
-                        calls.setdefault(callee, []).append(child)  # type: ignore[arg-type]
+                    name = callee(child.func)  # type: ignore[attr-defined]
+                    if name is not None:
+                        calls.setdefault(name, []).append(child)  # type: ignore[arg-type]
                 elif kind is ast.Name:
                     counts[child.id] += 1  # type: ignore[attr-defined]
                     refs.setdefault(child.id, []).append(child)  # type: ignore[attr-defined,arg-type]
@@ -190,14 +191,14 @@ class _Index:
         """``x = f``, ``self.x = obj.f``, ``x = partial(f, ...)``: ``x`` is another name for
         ``f``."""
         value = node.value
-        if isinstance(value, ast.Call) and _callee(value.func) == "partial" and value.args:
+        if isinstance(value, ast.Call) and callee(value.func) == "partial" and value.args:
             value = value.args[0]
         if not isinstance(value, ast.Name | ast.Attribute):
             return
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        name = _callee(value)
+        name = callee(value)
         for target in targets:
-            other = _callee(target)
+            other = callee(target)
             if name is not None and other is not None and other != name:
                 self._alias(name, other, _receiver(value))
 
@@ -276,7 +277,7 @@ class _Index:
         return consumed, hooked
 
     def _call(self, node: ast.Call) -> None:
-        name = _callee(node.func)
+        name = callee(node.func)
         assert name is not None
         verdict = self._context(node)
         if verdict is None:
@@ -321,15 +322,15 @@ class _Index:
             parent = self.parents.get(id(parent))
         if not isinstance(parent, ast.Call) or parent.func is node:
             return
-        taker = _callee(parent.func)
+        taker = callee(parent.func)
         if taker in {"partial"}:
             outer = self.parents.get(id(parent))
             if isinstance(outer, ast.keyword):
                 outer = self.parents.get(id(outer))
-            taker = _callee(outer.func) if isinstance(outer, ast.Call) else None
+            taker = callee(outer.func) if isinstance(outer, ast.Call) else None
         if taker is None or taker in CALLBACK_STARTERS or taker in STARTERS:
             return
-        name = _callee(node)
+        name = callee(node)
         assert name is not None
         kind = "add-future" if taker in HOOKS else "callback"
         self.uses.append(
@@ -350,7 +351,7 @@ class _Index:
             # handed to the caller: judged at the caller's calls (see ``_driver``)
             return ("returned", "") if isinstance(node, ast.Call) else None
         if isinstance(parent, ast.Call) and parent.func is not child:
-            taker = _callee(parent.func)
+            taker = callee(parent.func)
             if taker in STARTERS:
                 return None
             if taker in HOOKS:

@@ -23,6 +23,7 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from asyncmigrate._rewrite._callsites import callee
 from asyncmigrate._rewrite._result import Trap
 from asyncmigrate._rewrite._source import DECORATORS, qualified_ast
 
@@ -85,15 +86,9 @@ def _decorators(fn: _Function, aliases: dict[str, str]) -> tuple[str | None, boo
     for decorator in fn.decorator_list:
         expr = decorator.func if isinstance(decorator, ast.Call) else decorator
         conversion = conversion or DECORATORS.get(qualified_ast(expr, aliases) or "")
-        name = (qualified_ast(expr, aliases) or _dotted_tail(expr)).rpartition(".")[2]
+        name = (qualified_ast(expr, aliases) or callee(expr) or "").rpartition(".")[2]
         runner = runner or any(word in name.lower() for word in RUNNERS)
     return conversion, runner or conversion is not None
-
-
-def _dotted_tail(expr: ast.expr) -> str:
-    if isinstance(expr, ast.Attribute):
-        return expr.attr
-    return expr.id if isinstance(expr, ast.Name) else ""
 
 
 def _read(fn: _Function, scope: str, aliases: dict[str, str]) -> _Def:
@@ -107,12 +102,8 @@ def _read(fn: _Function, scope: str, aliases: dict[str, str]) -> _Def:
             exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
             if qualified_ast(exc, aliases) == RETURN:
                 raises.append(node.lineno)
-        elif isinstance(node, ast.Call):
-            func = node.func
-            if isinstance(func, ast.Name):
-                calls.append((func.id, node.lineno, False))
-            elif isinstance(func, ast.Attribute):
-                calls.append((func.attr, node.lineno, True))
+        elif isinstance(node, ast.Call) and (name := callee(node.func)) is not None:
+            calls.append((name, node.lineno, isinstance(node.func, ast.Attribute)))
     return _Def(fn, scope, conversion, coroutine, sorted(raises), sorted(calls))
 
 
